@@ -32,10 +32,7 @@ const describe = (source: ValueSource, raw: unknown): string =>
 /**
  * Reads an environment variable; an unset or blank variable reads as `undefined`.
  */
-export const readEnv = (
-  name: string,
-  env: NodeJS.ProcessEnv = process.env,
-): string | undefined => {
+export const readEnv = (name: string, env: NodeJS.ProcessEnv = process.env): string | undefined => {
   const value = env[name]
   if (value === undefined) return undefined
   const trimmed = value.trim()
@@ -60,7 +57,8 @@ export const parseDuration = (raw: unknown, source: ValueSource): number => {
   if (typeof raw === 'number') ms = raw
   else if (typeof raw === 'string') {
     const match = DURATION.exec(raw.trim())
-    if (match) ms = Number(match[1]) * (DURATION_UNITS[(match[2] ?? '').toLowerCase()] ?? Number.NaN)
+    if (match)
+      ms = Number(match[1]) * (DURATION_UNITS[(match[2] ?? '').toLowerCase()] ?? Number.NaN)
   }
   if (ms === undefined || !Number.isFinite(ms) || ms < 0) {
     throw new ConfigError(
@@ -140,7 +138,10 @@ export const parseBoolean = (raw: unknown, source: ValueSource): boolean => {
     if (TRUE.has(value)) return true
     if (FALSE.has(value)) return false
   }
-  throw new ConfigError(describe(source, raw), 'must be a boolean: true or false (also 1/0, yes/no, on/off)')
+  throw new ConfigError(
+    describe(source, raw),
+    'must be a boolean: true or false (also 1/0, yes/no, on/off)',
+  )
 }
 
 /** Parses one of a fixed set of words (case-insensitive for strings). */

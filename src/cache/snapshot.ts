@@ -1,0 +1,137 @@
+/**
+ * Taking a safe copy of a response before it is shared between invocations.
+ *
+ * A cached value is handed to every later caller, so it must be immutable and
+ * detached from the handler's own objects: `snapshot()` copies the response
+ * into fresh, deeply frozen plain data and measures it in the same pass.
+ *
+ * What is stored is what Lambda would send: the runtime serialises a response
+ * with `JSON.stringify`, so a value with a `toJSON()` method (a `Date`, a
+ * `Buffer`) is stored as the result of that method. What JSON cannot carry
+ * faithfully is refused rather than silently changed: functions, symbols,
+ * BigInt, class instances without `toJSON`, `Map`/`Set`, cycles, and nesting
+ * deeper than {@link MAX_DEPTH}. A refused response is simply not cached.
+ */
+
+/** Deepest nesting a response may have to be cached. */
+export const MAX_DEPTH = 64
+
+/** Approximate V8 heap costs in bytes, used to keep the cache inside its bound. */
+const OBJECT_BYTES = 32
+const ARRAY_BYTES = 32
+const SLOT_BYTES = 8
+const PROPERTY_BYTES = 16
+const STRING_HEADER_BYTES = 16
+const NUMBER_BYTES = 16
+
+const TWO_BYTE = /[\u0100-\uffff]/
+
+/** The result of {@link snapshot}: either a frozen copy and its size, or why it was refused. */
+export type Snapshot =
+  | { readonly ok: true; readonly value: unknown; readonly bytes: number }
+  | { readonly ok: false; readonly reason: string; readonly path: string }
+
+class Refusal {
+  constructor(
+    readonly reason: string,
+    readonly path: string,
+  ) {}
+}
+
+/** Estimated heap size of a string: V8 keeps Latin-1 strings at one byte a character. */
+export const stringBytes = (value: string): number =>
+  STRING_HEADER_BYTES + (TWO_BYTE.test(value) ? value.length * 2 : value.length)
+
+const isPlainObject = (value: object): boolean => {
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+const describeKind = (value: object): string => {
+  const name = (value as { constructor?: { name?: unknown } }).constructor?.name
+  return typeof name === 'string' && name !== '' ? `a ${name} instance` : 'an exotic object'
+}
+
+/**
+ * Copies `value` into deeply frozen plain data and measures it, or explains
+ * why it cannot be cached. Never throws.
+ */
+export const snapshot = (value: unknown): Snapshot => {
+  const ancestors = new Set<object>()
+  let bytes = 0
+
+  const copy = (input: unknown, path: string, key: string, depth: number): unknown => {
+    let current = input
+    if (
+      current !== null &&
+      typeof current === 'object' &&
+      typeof (current as { toJSON?: unknown }).toJSON === 'function'
+    ) {
+      current = (current as { toJSON(key: string): unknown }).toJSON(key)
+    }
+    switch (typeof current) {
+      case 'string':
+        bytes += stringBytes(current)
+        return current
+      case 'number':
+        bytes += NUMBER_BYTES
+        return current
+      case 'boolean':
+      case 'undefined':
+        bytes += SLOT_BYTES
+        return current
+      case 'bigint':
+        throw new Refusal('a BigInt', path)
+      case 'symbol':
+        throw new Refusal('a symbol', path)
+      case 'function':
+        throw new Refusal('a function', path)
+    }
+    if (current === null) {
+      bytes += SLOT_BYTES
+      return null
+    }
+    const object = current as object
+    if (depth >= MAX_DEPTH) throw new Refusal(`nesting deeper than ${MAX_DEPTH}`, path)
+    if (ancestors.has(object)) throw new Refusal('a cycle', path)
+    ancestors.add(object)
+    let out: unknown
+    if (Array.isArray(object)) {
+      const length = object.length
+      const array = new Array<unknown>(length)
+      bytes += ARRAY_BYTES + length * SLOT_BYTES
+      for (let i = 0; i < length; i++)
+        array[i] = copy(object[i], `${path}[${i}]`, String(i), depth + 1)
+      out = array
+    } else if (isPlainObject(object)) {
+      const record: Record<string, unknown> = {}
+      bytes += OBJECT_BYTES
+      for (const name of Object.keys(object)) {
+        bytes += PROPERTY_BYTES + name.length
+        record[name] = copy(
+          (object as Record<string, unknown>)[name],
+          path === '' ? name : `${path}.${name}`,
+          name,
+          depth + 1,
+        )
+      }
+      out = record
+    } else {
+      throw new Refusal(describeKind(object), path)
+    }
+    ancestors.delete(object)
+    return Object.freeze(out)
+  }
+
+  try {
+    const copied = copy(value, '', '', 0)
+    return { ok: true, value: copied, bytes }
+  } catch (error) {
+    if (error instanceof Refusal) return { ok: false, reason: error.reason, path: error.path }
+    return { ok: false, reason: `toJSON() threw (${errorName(error)})`, path: '' }
+  }
+}
+
+/** A short, secret-free description of a thrown value: its class name only. */
+export const errorName = (error: unknown): string =>
+  error instanceof Error ? error.name : typeof error
