@@ -1,0 +1,210 @@
+/**
+ * A small, dependency-free benchmark runner for per-invocation costs.
+ *
+ * A case is `{ id, label, setup }`; `setup()` (async) builds whatever the case
+ * needs and returns `{ run, sync?, check? }`:
+ * - `run(i)` performs one operation (one invocation); `i` counts up across the
+ *   whole run, so a case can pick a different event or key each time;
+ * - `sync: true` means `run` returns a plain value and is timed without `await`
+ *   (for raw data-structure calls); otherwise each call is awaited, as Lambda does;
+ * - `check()` (async, optional) runs after warm-up and after the last round, and
+ *   throws if the case did not measure what it claims (a "hit" that ran the
+ *   handler, a "miss" that hit), so a broken case fails loudly instead of
+ *   printing a flattering number.
+ *
+ * Timing, made for small shared machines (2 cores, noisy neighbours):
+ * - every case is warmed up first (JIT, inline caches, caches filled);
+ * - each case gets an iteration count sized so that one round of it lasts
+ *   `roundMs`;
+ * - rounds interleave the cases (the order rotates every round), so drift in
+ *   machine speed hits every case alike;
+ * - the figure is the median ns/op over rounds; the spread is the interquartile
+ *   range, and the minimum is shown too;
+ * - when node runs with `--expose-gc`, a full GC runs between rounds (never
+ *   inside a timed round: the garbage a case makes is still collected, and
+ *   paid for, inside its own rounds).
+ */
+import { hrtime } from 'node:process'
+
+const now = () => hrtime.bigint()
+
+/** Settings, overridable from the environment for quick or thorough runs. */
+export const settings = {
+  rounds: Number(process.env.BENCH_ROUNDS ?? 25),
+  roundMs: Number(process.env.BENCH_ROUND_MS ?? 40),
+  warmupMs: Number(process.env.BENCH_WARMUP_MS ?? 300),
+}
+
+const gc = typeof globalThis.gc === 'function' ? globalThis.gc : undefined
+
+/** Times `n` calls of `run`, starting at `start`; returns nanoseconds. */
+const timeAsync = async (run, start, n) => {
+  const t0 = now()
+  for (let i = start, end = start + n; i < end; i++) await run(i)
+  return Number(now() - t0)
+}
+
+const timeSync = (run, start, n) => {
+  let sink
+  const t0 = now()
+  for (let i = start, end = start + n; i < end; i++) sink = run(i)
+  const elapsed = Number(now() - t0)
+  if (sink === timeSync) console.log('unreachable') // keeps `sink` alive
+  return elapsed
+}
+
+const quantile = (sorted, q) => {
+  const position = (sorted.length - 1) * q
+  const low = Math.floor(position)
+  const high = Math.ceil(position)
+  return sorted[low] + (sorted[high] - sorted[low]) * (position - low)
+}
+
+/**
+ * Runs the cases and returns one result per case:
+ * `{ id, label, median, p25, p75, min, max, rounds, opsPerRound }` (ns/op).
+ */
+export const runCases = async (cases, options = {}) => {
+  const { rounds, roundMs, warmupMs } = { ...settings, ...options }
+  const states = []
+  for (const benchCase of cases) {
+    const built = await benchCase.setup()
+    states.push({ ...benchCase, ...built, counter: 0, samples: [], n: 1 })
+  }
+
+  const timeBatch = async (state, n) => {
+    const elapsed = state.sync
+      ? timeSync(state.run, state.counter, n)
+      : await timeAsync(state.run, state.counter, n)
+    state.counter += n
+    return elapsed
+  }
+
+  // Warm-up and calibration: grow the batch until it lasts a fair while, then
+  // size the round from the last (warm) batch.
+  for (const state of states) {
+    const deadline = performance.now() + warmupMs
+    let n = 16
+    let perOp = Number.POSITIVE_INFINITY
+    while (performance.now() < deadline) {
+      const elapsed = await timeBatch(state, n)
+      perOp = elapsed / n
+      if (elapsed < 5e6) n *= 2
+    }
+    state.n = Math.max(1, Math.round((roundMs * 1e6) / perOp))
+    await state.check?.()
+  }
+
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < states.length; k++) {
+      const state = states[(round + k) % states.length]
+      gc?.()
+      const elapsed = await timeBatch(state, state.n)
+      state.samples.push(elapsed / state.n)
+    }
+  }
+
+  const results = []
+  for (const state of states) {
+    await state.check?.()
+    const sorted = [...state.samples].sort((a, b) => a - b)
+    results.push({
+      id: state.id,
+      label: state.label,
+      median: quantile(sorted, 0.5),
+      p25: quantile(sorted, 0.25),
+      p75: quantile(sorted, 0.75),
+      min: sorted[0],
+      max: sorted[sorted.length - 1],
+      rounds: sorted.length,
+      opsPerRound: state.n,
+    })
+  }
+  return results
+}
+
+/** A target "case `id` costs at most `max` times case `baseline`" (by median). */
+export const ratioTarget = (id, baseline, max, label) => ({
+  label: label ?? `${id} ≤ ${max}× ${baseline}`,
+  evaluate: (byId) => {
+    const ratio = byId[id].median / byId[baseline].median
+    return { met: ratio <= max, actual: `${ratio.toFixed(2)}×` }
+  },
+})
+
+/** A target "case `id` is at least `min` times faster than case `slower`". */
+export const speedupTarget = (id, slower, min, label) => ({
+  label: label ?? `${id} ≥ ${min}× faster than ${slower}`,
+  evaluate: (byId) => {
+    const speedup = byId[slower].median / byId[id].median
+    return { met: speedup >= min, actual: `${speedup.toFixed(1)}× faster` }
+  },
+})
+
+/** A target "case `id` adds at most `maxNs` to case `baseline`". */
+export const overheadTarget = (id, baseline, maxNs, label) => ({
+  label: label ?? `${id} adds ≤ ${maxNs} ns to ${baseline}`,
+  evaluate: (byId) => {
+    const added = byId[id].median - byId[baseline].median
+    return { met: added <= maxNs, actual: `+${formatNs(added)}` }
+  },
+})
+
+export const formatNs = (ns) =>
+  ns >= 10_000
+    ? `${(ns / 1000).toFixed(1)} µs`
+    : ns >= 1000
+      ? `${(ns / 1000).toFixed(2)} µs`
+      : `${ns.toFixed(0)} ns`
+
+const formatOps = (ns) => {
+  const ops = 1e9 / ns
+  if (ops >= 1e6) return `${(ops / 1e6).toFixed(2)} M`
+  if (ops >= 1e3) return `${(ops / 1e3).toFixed(1)} k`
+  return ops.toFixed(0)
+}
+
+const pad = (text, width, right) => (right ? text.padStart(width) : text.padEnd(width))
+
+/** Prints results as a table, with each case's ratio to the `reference` case. */
+export const printTable = (results, reference) => {
+  const base = results.find((result) => result.id === reference)
+  const rows = results.map((result) => [
+    result.label,
+    result.median.toFixed(0),
+    `±${(((result.p75 - result.p25) / 2 / result.median) * 100).toFixed(1)}%`,
+    result.min.toFixed(0),
+    formatOps(result.median),
+    base ? `${(result.median / base.median).toFixed(2)}×` : '',
+  ])
+  const header = ['case', 'ns/op (median)', 'IQR/2', 'min ns', 'ops/s', `× ${reference}`]
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column].length)),
+  )
+  const line = (cells) =>
+    `| ${cells.map((cell, column) => pad(cell, widths[column], column > 0)).join(' | ')} |`
+  console.log(line(header))
+  console.log(
+    `|${widths.map((width, column) => `${column > 0 ? '-'.repeat(width + 1) : `-${'-'.repeat(width)}`}${column > 0 ? ':' : '-'}`).join('|')}|`,
+  )
+  for (const row of rows) console.log(line(row))
+}
+
+/** Evaluates and prints targets; returns whether all were met. */
+export const printTargets = (results, targets) => {
+  const byId = Object.fromEntries(results.map((result) => [result.id, result]))
+  let allMet = true
+  console.log('\nTargets:')
+  for (const target of targets) {
+    const { met, actual } = target.evaluate(byId)
+    allMet &&= met
+    console.log(`  ${met ? 'MET   ' : 'MISSED'}  ${target.label}: ${actual}`)
+  }
+  return allMet
+}
+
+/** A one-line description of where and how the numbers were taken. */
+export const describeRun = (options = {}) => {
+  const { rounds, roundMs, warmupMs } = { ...settings, ...options }
+  return `Node ${process.version} (${process.platform}/${process.arch}), ${rounds} interleaved rounds of ~${roundMs} ms per case after ${warmupMs} ms warm-up, gc between rounds: ${gc ? 'yes' : 'no (run with --expose-gc)'}`
+}
