@@ -5,6 +5,9 @@
  * reliable caching"): it helps when the environment is warm and is harmless when
  * it is not. On a hit, `before` answers through `request.earlyResponse` and the
  * handler does not run; on a miss, `after` stores a frozen copy of the response.
+ *
+ * Use it first in `.use()` order (outermost): a hit skips every `after` hook, so
+ * the response it stores must be the final one.
  */
 import type { MiddlewareObj, Request } from '@middy/core'
 import type { Context } from 'aws-lambda'
@@ -12,13 +15,24 @@ import { LRUCache } from 'lru-cache'
 import { ORC_CACHE_BRAND } from '../shared/brand.js'
 import { ConfigError } from '../shared/env.js'
 import { createLogOnce, type WarnLogger } from '../shared/log-once.js'
-import { type CompiledKey, compileKey, type KeyValue, normaliseKey } from './key.js'
+import {
+  decideStore,
+  digest,
+  etagOf,
+  type HttpRequest,
+  hitResponse,
+  ifNoneMatchHits,
+  readHttpRequest,
+  requestCacheDirectives,
+  withHeaders,
+} from './http.js'
+import { type CompiledKey, compileKey, derivedPrefix, encodeTuple, type KeyValue, normaliseKey } from './key.js'
 import { type OrcCacheEventType, type OrcCacheOptions, resolveCacheOptions } from './options.js'
 import { errorName, snapshot, stringBytes } from './snapshot.js'
 
 export { ConfigError } from '../shared/env.js'
 export type { WarnLogger } from '../shared/log-once.js'
-export { type CompiledKey, encodeTuple, type KeyValue } from './key.js'
+export type { KeyValue } from './key.js'
 export {
   defaults as orcCacheDefaults,
   type OrcCacheEventType,
@@ -28,7 +42,7 @@ export {
 
 /** Counters since the cache was created, and its current size. */
 export interface OrcCacheStats {
-  /** Requests answered from the cache. */
+  /** Requests answered from the cache (including after waiting for a concurrent miss). */
   hits: number
   /** Requests with a key and no fresh entry. */
   misses: number
@@ -38,8 +52,10 @@ export interface OrcCacheStats {
   rejects: number
   /** Entries evicted to stay inside `maxEntries` / `maxBytes`. */
   evictions: number
-  /** Requests that had no key, or whose key could not be computed. */
+  /** Requests that had no key, or whose key could not be computed, or whose method is not cached. */
   bypasses: number
+  /** Failures answered with a stale entry (`staleIfError`). */
+  stale: number
   /** Entries held now (an expired entry is held until it is read or evicted). */
   entries: number
   /** Estimated bytes held now (never above `maxBytes`). */
@@ -57,39 +73,100 @@ export interface OrcCacheMiddleware<
   /** Counters and size; a fresh object each call. */
   stats(): OrcCacheStats
   /**
-   * Invalidates one entry. `key` is what the key selector would give: a string
-   * or number, or an array of values for a multi-path selector. Returns whether
-   * an entry was removed.
+   * Invalidates one key: what the key selector would give (a string or number,
+   * or an array of values for a multi-path selector), or for the default HTTP
+   * key `METHOD /path?query`. Entries stored for that key per principal or per
+   * `Vary` values go with it. Returns whether anything was removed.
    */
   delete(key: KeyValue | readonly KeyValue[]): boolean
   /** Drops every entry (the counters are kept). */
   clear(): void
 }
 
+const PLAIN = 0
+const HTTP = 1
+const VARY = 2
+
+/** One record in the store. All kinds share one shape, so the hit path stays monomorphic. */
 interface Entry {
+  /** PLAIN: any stored result; HTTP: a stored HTTP response; VARY: a marker naming the Vary headers. */
+  readonly kind: typeof PLAIN | typeof HTTP | typeof VARY
   readonly value: unknown
+  readonly storedAt: number
   readonly expiresAt: number
+  /** HTTP: the response said a shared cache may serve it to anyone. */
+  readonly shareable: boolean
+  /** HTTP: the response's ETag, for `If-None-Match`. */
+  readonly etag: string | undefined
+  /** VARY: the request headers the stored responses vary on. */
+  readonly vary: readonly string[] | undefined
+}
+
+/** A concurrent miss in progress (single flight). */
+interface Flight {
+  readonly done: Promise<boolean>
+  readonly settle: (stored: boolean) => void
+  /** When the leading invocation's own time runs out: after that, the flight is abandoned. */
+  readonly deadline: number
+}
+
+/** What a miss leaves in `request.internal` for `after` and `onError`. */
+interface Pending {
+  /** Key the lookup used (principal included), before Vary. */
+  readonly key: string
+  /** The base key (user key or METHOD target), for shared storing. */
+  readonly base: string
+  readonly http: HttpRequest | undefined
+  /** An expired entry still inside the `staleIfError` window. */
+  stale: Entry | undefined
+  flight: Flight | undefined
+  /** Request `Cache-Control: no-store` (when honoured): do not store. */
+  readonly noStore: boolean
 }
 
 /** Fixed cost of one entry in lru-cache and our record, in bytes (measured roughly). */
-const ENTRY_OVERHEAD_BYTES = 120
+const ENTRY_OVERHEAD_BYTES = 160
+/** Waiting for a concurrent miss when the context cannot say how much time is left. */
+const DEFAULT_WAIT_MS = 5_000
+/** Keys Powertools middlewares use in `request.internal` for their cleanup on early return. */
+const POWERTOOLS_CLEANUP_KEYS = [
+  'powertools-for-aws.tracer',
+  'powertools-for-aws.metrics',
+  'powertools-for-aws.logger',
+  'powertools-for-aws.idempotency',
+] as const
 
-const isCallable = (value: unknown): value is (...args: never[]) => unknown =>
-  typeof value === 'function'
+const isCallable = (value: unknown): value is (...args: never[]) => unknown => typeof value === 'function'
+
+const statusOf = (response: unknown): number | undefined => {
+  if (response === null || typeof response !== 'object') return undefined
+  const status = (response as { statusCode?: unknown }).statusCode
+  return typeof status === 'number' ? status : undefined
+}
 
 const defaultCacheable = (response: unknown): boolean => {
-  if (response !== null && typeof response === 'object') {
-    const status = (response as { statusCode?: unknown }).statusCode
-    if (typeof status === 'number') return status >= 200 && status < 300
-  }
-  return true
+  const status = statusOf(response)
+  return status === undefined || (status >= 200 && status < 300)
 }
 
 const passThrough = () => {}
 
+/** Key of the entries derived from `base` for one principal. */
+const principalKey = (base: string, credentials: string): string => `${derivedPrefix(base)}p${digest(credentials)}`
+
+/** Key of the entry for one set of Vary values, under `key`. */
+const varyKey = (key: string, vary: readonly string[], http: HttpRequest): string => {
+  const values: string[] = []
+  for (const name of vary) {
+    const value = http.headers[name]
+    values.push(value === undefined ? '' : name === 'authorization' || name === 'cookie' ? digest(value) : value)
+  }
+  return `${key.startsWith('\u0002') ? key : derivedPrefix(key)}v${encodeTuple(values.length ? ['', ...values] : [''])}`
+}
+
 /**
- * Creates a response cache. Call it once, at module level, so the cache lives as
- * long as the execution environment:
+ * Creates a response cache. Call it once, at module level, so that the cache
+ * lives as long as the execution environment:
  *
  * ```ts
  * const cache = orcCache({ key: 'pathParameters.id', ttl: 60_000 })
@@ -112,16 +189,16 @@ export const orcCache = <
 ): OrcCacheMiddleware<TEvent, TResult, TErr, TContext, TInternal> => {
   const resolved = resolveCacheOptions(options as OrcCacheOptions<never, never, never>)
   const { cacheable = defaultCacheable, onEvent, logger = console } = options
-  if (!isCallable(cacheable))
-    throw new ConfigError('cacheable', 'must be a function (response, request) => boolean')
-  if (onEvent !== undefined && !isCallable(onEvent))
+  if (!isCallable(cacheable)) throw new ConfigError('cacheable', 'must be a function (response, request) => boolean')
+  if (onEvent !== undefined && !isCallable(onEvent)) {
     throw new ConfigError('onEvent', 'must be a function (type, key) => void')
-  if (typeof (logger as Partial<WarnLogger>).warn !== 'function') {
+  }
+  if (typeof (logger as Partial<WarnLogger> | null)?.warn !== 'function') {
     throw new ConfigError('logger', 'must have a warn(message) method')
   }
   const logOnce = createLogOnce(logger, 'orcCache:')
 
-  const counters = { hits: 0, misses: 0, stores: 0, rejects: 0, evictions: 0, bypasses: 0 }
+  const counters = { hits: 0, misses: 0, stores: 0, rejects: 0, evictions: 0, bypasses: 0, stale: 0 }
   const emit = onEvent
     ? (type: OrcCacheEventType, key: string | undefined) => {
         try {
@@ -132,6 +209,10 @@ export const orcCache = <
       }
     : undefined
 
+  const { ttl, maxEntryBytes, staleIfError, negativeTtl, methods, header, singleFlight } = resolved
+  const httpRules = { ttl, negativeTtl }
+  const shareWhenPublic = resolved.authenticated === 'shared-when-public'
+
   const store = new LRUCache<string, Entry>({
     max: resolved.maxEntries,
     maxSize: resolved.maxBytes,
@@ -141,132 +222,339 @@ export const orcCache = <
       emit?.('evict', key)
     },
   })
+  // Lets leakGuard recognise the store as intended container state.
   Object.defineProperty(store, ORC_CACHE_BRAND, { value: true })
 
   const controls = {
     stats: (): OrcCacheStats => ({ ...counters, entries: store.size, bytes: store.calculatedSize }),
     delete: (key: KeyValue | readonly KeyValue[]): boolean => {
-      const normalised = normaliseKey(key)
-      return normalised === undefined ? false : store.delete(normalised)
+      const base = normaliseKey(key)
+      if (base === undefined) return false
+      const prefix = derivedPrefix(base)
+      const doomed = [...store.keys()].filter((stored) => stored === base || stored.startsWith(prefix))
+      for (const stored of doomed) store.delete(stored)
+      return doomed.length > 0
     },
     clear: (): void => store.clear(),
   }
 
-  if (!resolved.enabled) {
-    return { name: 'orcCache', before: passThrough, ...controls }
-  }
+  if (!resolved.enabled) return { name: 'orcCache', before: passThrough, ...controls }
 
   type Req = Request<TEvent, TResult, TErr, TContext, TInternal>
-  const keyOf: CompiledKey<TEvent, TContext> | undefined =
+  const userKey: CompiledKey<TEvent, TContext> | undefined =
     resolved.key === undefined
       ? undefined
-      : compileKey(resolved.key as OrcCacheOptions<TEvent, TResult, TContext>['key'] & {})
-  if (keyOf === undefined) {
-    logOnce('no-key', 'no key option or ORC_CACHE_KEY is set; every invocation bypasses the cache')
-  }
-  const ttl = resolved.ttl
-  const maxEntryBytes = resolved.maxEntryBytes
-  /** Where a miss leaves its key for `after`, in the request's own internal state. */
-  const pendingKey = Symbol('orcCache.pendingKey')
+      : compileKey(resolved.key as NonNullable<OrcCacheOptions<TEvent, TResult, TContext>['key']>)
+  const readHttp = resolved.http ? readHttpRequest : () => undefined
+  /** Where a miss leaves its state for `after`, in the request's own internal state. */
+  const pendingSlot = Symbol('orcCache.pending')
+  const inflight = new Map<string, Flight>()
   const now = () => performance.now()
+  let orderChecked = false
 
   const bypass = (): void => {
     counters.bypasses++
     emit?.('bypass', undefined)
   }
 
-  const orcCacheBefore = (request: Req): void => {
+  const runPowertoolsCleanup = (request: Req): Promise<void> | undefined => {
+    const internal = request.internal as Record<string, unknown>
+    let cleanups: Array<(request: Req) => unknown> | undefined
+    for (const name of POWERTOOLS_CLEANUP_KEYS) {
+      const cleanup = internal[name]
+      if (typeof cleanup === 'function') (cleanups ??= []).push(cleanup as (request: Req) => unknown)
+    }
+    if (cleanups === undefined) return undefined
+    return (async () => {
+      for (const cleanup of cleanups) {
+        try {
+          await cleanup(request)
+        } catch (error) {
+          logOnce(`cleanup:${errorName(error)}`, `a Powertools cleanup failed on a hit (${errorName(error)})`)
+        }
+      }
+    })()
+  }
+
+  /** Answers from an entry; returns the cleanup promise when Powertools middlewares need one. */
+  const answer = (request: Req, entry: Entry, key: string, http: HttpRequest | undefined, status: string) => {
+    let response = entry.value
+    if (entry.kind === HTTP) {
+      const age = Math.max(0, Math.floor((now() - entry.storedAt) / 1000))
+      const notModified = http !== undefined && ifNoneMatchHits(http.headers['if-none-match'], entry.etag)
+      response = hitResponse(entry.value as Record<string, unknown>, age, header, status, notModified)
+    }
+    request.earlyResponse = response as TResult
+    emit?.(status === 'HIT' ? 'hit' : 'stale', key)
+    return runPowertoolsCleanup(request)
+  }
+
+  /** The fresh entry for `key` (following a Vary marker), or undefined; notes a stale one. */
+  const find = (key: string, http: HttpRequest | undefined, at: number, pending: { stale?: Entry }) => {
+    let entry = store.get(key)
+    if (entry !== undefined && entry.kind === VARY && http !== undefined && entry.vary !== undefined) {
+      entry = entry.expiresAt + staleIfError > at ? store.get(varyKey(key, entry.vary, http)) : undefined
+    }
+    if (entry === undefined || entry.kind === VARY) return undefined
+    if (entry.expiresAt > at) return entry
+    if (entry.expiresAt + staleIfError > at) pending.stale = entry
+    else store.delete(key)
+    return undefined
+  }
+
+  const lookup = (request: Req): void | Promise<void> => {
+    const http = readHttp(request.event)
     let key: string | undefined
+    if (http !== undefined && !methods.has(http.method)) {
+      bypass()
+      return
+    }
     try {
-      key = keyOf === undefined ? undefined : keyOf(request.event, request.context)
+      key = userKey !== undefined ? userKey(request.event, request.context) : http && `${http.method} ${http.target}`
     } catch (error) {
-      logOnce(
-        `key:${errorName(error)}`,
-        `the key selector failed (${errorName(error)}); such invocations bypass the cache`,
-      )
+      logOnce(`key:${errorName(error)}`, `the key selector failed (${errorName(error)}); such invocations bypass the cache`)
       bypass()
       return
     }
     if (key === undefined) {
+      if (userKey === undefined && http === undefined) {
+        logOnce('no-key', 'no key option or ORC_CACHE_KEY is set and the event is not an HTTP event; it bypasses the cache')
+      }
       bypass()
       return
     }
-    const entry = store.get(key)
-    if (entry !== undefined) {
-      if (entry.expiresAt > now()) {
-        counters.hits++
-        emit?.('hit', key)
-        request.earlyResponse = entry.value as TResult
+    const base = key
+    let noCache = false
+    let noStore = false
+    if (http !== undefined) {
+      if (resolved.honorRequestCacheControl) ({ noCache, noStore } = requestCacheDirectives(http))
+      if (noStore) {
+        bypass()
         return
       }
-      store.delete(key)
+      if (http.credentials !== undefined) key = principalKey(base, http.credentials)
+    }
+    const at = now()
+    const seen: { stale?: Entry } = {}
+    if (!noCache) {
+      if (http?.credentials !== undefined && shareWhenPublic) {
+        const shared = find(base, http, at, {})
+        if (shared?.shareable) {
+          counters.hits++
+          return answer(request, shared, base, http, 'HIT')
+        }
+      }
+      const entry = find(key, http, at, seen)
+      if (entry !== undefined) {
+        counters.hits++
+        return answer(request, entry, key, http, 'HIT')
+      }
+    }
+    const pending: Pending = { key, base, http, stale: seen.stale, flight: undefined, noStore }
+    ;(request.internal as Record<symbol, unknown>)[pendingSlot] = pending
+    if (singleFlight) {
+      const flight = inflight.get(key)
+      if (flight !== undefined && flight.deadline > at) return waitForFlight(request, pending, flight)
+      pending.flight = startFlight(key, request, at)
     }
     counters.misses++
     emit?.('miss', key)
-    ;(request.internal as Record<symbol, unknown>)[pendingKey] = key
   }
 
-  const reject = (key: string, code: string, message: string): void => {
+  const startFlight = (key: string, request: Req, at: number): Flight => {
+    let settle: (stored: boolean) => void = () => {}
+    const done = new Promise<boolean>((resolve) => {
+      settle = resolve
+    })
+    const remaining = request.context?.getRemainingTimeInMillis?.()
+    const flight = { done, settle, deadline: at + (remaining ?? DEFAULT_WAIT_MS * 2) }
+    inflight.set(key, flight)
+    return flight
+  }
+
+  const endFlight = (pending: Pending, stored: boolean): void => {
+    const flight = pending.flight
+    if (flight === undefined) return
+    pending.flight = undefined
+    if (inflight.get(pending.key) === flight) inflight.delete(pending.key)
+    flight.settle(stored)
+  }
+
+  const waitForFlight = async (request: Req, pending: Pending, flight: Flight): Promise<void> => {
+    emit?.('wait', pending.key)
+    const remaining = request.context?.getRemainingTimeInMillis?.()
+    const budget = Math.max(0, remaining === undefined ? DEFAULT_WAIT_MS : remaining / 2)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const stored = await Promise.race([
+      flight.done,
+      new Promise<false>((resolve) => {
+        timer = setTimeout(resolve, budget, false)
+      }),
+    ])
+    clearTimeout(timer)
+    if (stored) {
+      const entry = find(pending.key, pending.http, now(), {})
+      if (entry !== undefined) {
+        ;(request.internal as Record<symbol, unknown>)[pendingSlot] = undefined
+        counters.hits++
+        await answer(request, entry, pending.key, pending.http, 'HIT')
+        return
+      }
+    }
+    // The leader failed, answered something not cacheable, or is too slow: run the handler ourselves.
+    counters.misses++
+    emit?.('miss', pending.key)
+  }
+
+  const cacheLookup = (request: Req): void | Promise<void> => {
+    try {
+      return lookup(request)
+    } catch (error) {
+      logOnce(`lookup:${errorName(error)}`, `a lookup failed (${errorName(error)}); the invocation went on uncached`)
+    }
+  }
+
+  const reject = (key: string, code: string, message: string | undefined): void => {
     counters.rejects++
-    logOnce(code, message)
+    if (message !== undefined) logOnce(code, message)
     emit?.('reject', key)
   }
 
-  const storeResponse = (key: string, response: TResult, request: Req): void => {
-    if (!cacheable(response, request as unknown as Request<TEvent, TResult, Error, Context>)) {
-      counters.rejects++
-      emit?.('reject', key)
-      return
+  /** Stores `response`; returns whether it was stored. */
+  const storeResponse = (pending: Pending, response: TResult, request: Req): boolean => {
+    const { http } = pending
+    let key = pending.key
+    const allowed = cacheable(response, request as unknown as Request<TEvent, TResult, Error, Context>)
+    let entryTtl = ttl
+    let kind: Entry['kind'] = PLAIN
+    let shareable = false
+    let etag: string | undefined
+    let vary: readonly string[] | undefined
+    if (http !== undefined && statusOf(response) !== undefined) {
+      const decision = decideStore(response, httpRules, allowed)
+      if (!decision.store) {
+        reject(key, 'http-rule', undefined)
+        return false
+      }
+      kind = HTTP
+      entryTtl = decision.ttl
+      shareable = decision.shareable
+      vary = decision.vary
+      etag = etagOf(response as Record<string, unknown>)
+      if (shareable && shareWhenPublic) key = pending.base
+    } else if (!allowed) {
+      reject(key, 'cacheable', undefined)
+      return false
     }
     const copy = snapshot(response)
     if (!copy.ok) {
-      reject(
-        key,
-        `copy:${copy.reason}`,
-        `a response was not cached: it contains ${copy.reason}${copy.path ? ` at ${copy.path}` : ''} (only JSON-shaped data is cached)`,
-      )
-      return
+      const where = copy.path ? ` at ${copy.path}` : ''
+      reject(key, `copy:${copy.reason}`, `a response was not cached: it contains ${copy.reason}${where} (only JSON-shaped data is cached)`)
+      return false
     }
     const size = copy.bytes + stringBytes(key) + ENTRY_OVERHEAD_BYTES
     if (size > maxEntryBytes) {
-      reject(
-        key,
-        'too-large',
-        `a response of about ${size} bytes was not cached: maxEntryBytes is ${maxEntryBytes}`,
-      )
-      return
+      reject(key, 'too-large', `a response of about ${size} bytes was not cached: maxEntryBytes is ${maxEntryBytes}`)
+      return false
     }
-    store.set(key, { value: copy.value, expiresAt: now() + ttl }, { size })
+    const storedAt = now()
+    const expiresAt = storedAt + entryTtl
+    const entry: Entry = { kind, value: copy.value, storedAt, expiresAt, shareable, etag, vary: undefined }
+    if (vary !== undefined && http !== undefined) {
+      const previous = store.peek(key)
+      const markerExpiry = previous?.kind === VARY ? Math.max(previous.expiresAt, expiresAt) : expiresAt
+      const marker: Entry = { kind: VARY, value: undefined, storedAt, expiresAt: markerExpiry, shareable, etag: undefined, vary }
+      store.set(key, marker, { size: stringBytes(key) + ENTRY_OVERHEAD_BYTES + vary.join().length })
+      key = varyKey(key, vary, http)
+    }
+    store.set(key, entry, { size })
     counters.stores++
     emit?.('store', key)
+    if (!orderChecked) checkOrder(request, copy.value)
+    return true
   }
 
-  const orcCacheAfter = (request: Req): void => {
+  /**
+   * Once, after the first store: if an `after` hook that runs later changed the
+   * response, orcCache is not outermost and hits would differ from misses. Warn.
+   */
+  const checkOrder = (request: Req, stored: unknown): void => {
+    orderChecked = true
+    const expected = JSON.stringify(stored)
+    setImmediate(() => {
+      try {
+        let final = request.response as unknown
+        if (header !== undefined && statusOf(final) !== undefined) {
+          final = withHeaders(final as Record<string, unknown>, {})
+          const headers = (final as { headers?: Record<string, unknown> }).headers
+          if (headers?.[header] === 'MISS') delete headers[header]
+        }
+        if (JSON.stringify(final) !== expected) {
+          logOnce(
+            'order',
+            'a middleware that runs after orcCache changed the response after it was stored, so hits will differ from misses: use orcCache first in .use() order (outermost)',
+          )
+        }
+      } catch {
+        // Only a diagnostic.
+      }
+    })
+  }
+
+  const cacheStore = (request: Req): void => {
     const internal = request.internal as Record<symbol, unknown>
-    const key = internal[pendingKey] as string | undefined
-    if (key === undefined) return
-    internal[pendingKey] = undefined
+    const pending = internal[pendingSlot] as Pending | undefined
+    if (pending === undefined) return
+    internal[pendingSlot] = undefined
+    let stored = false
     try {
-      storeResponse(key, request.response as TResult, request)
+      const response = request.response as TResult
+      const status = statusOf(response)
+      if (pending.stale !== undefined && status !== undefined && status >= 500) {
+        counters.stale++
+        answerStale(request, pending)
+      } else if (!pending.noStore) {
+        stored = storeResponse(pending, response, request)
+        if (header !== undefined && pending.http !== undefined && status !== undefined) {
+          request.response = withHeaders(response as Record<string, unknown>, { [header]: 'MISS' }) as TResult
+        }
+      }
     } catch (error) {
-      logOnce(
-        `store:${errorName(error)}`,
-        `storing a response failed (${errorName(error)}); it was not cached`,
-      )
+      logOnce(`store:${errorName(error)}`, `storing a response failed (${errorName(error)}); it was not cached`)
+    } finally {
+      endFlight(pending, stored)
     }
   }
 
-  const orcCacheOnError = (request: Req): void => {
+  const answerStale = (request: Req, pending: Pending): void => {
+    const stale = pending.stale as Entry
+    void answer(request, stale, pending.key, pending.http, 'STALE')
+    request.response = request.earlyResponse as TResult
+  }
+
+  const cacheOnError = (request: Req): void => {
     // Errors are never stored. `before` may not have run (an earlier middleware threw).
     const internal = request.internal as Record<symbol, unknown> | undefined
-    if (internal) internal[pendingKey] = undefined
+    const pending = internal?.[pendingSlot] as Pending | undefined
+    if (internal === undefined || pending === undefined) return
+    internal[pendingSlot] = undefined
+    try {
+      if (pending.stale !== undefined) {
+        counters.stale++
+        answerStale(request, pending)
+      }
+    } catch (error) {
+      logOnce(`stale:${errorName(error)}`, `serving a stale entry failed (${errorName(error)})`)
+    } finally {
+      endFlight(pending, false)
+    }
   }
 
   return {
     name: 'orcCache',
-    before: orcCacheBefore,
-    after: orcCacheAfter,
-    onError: orcCacheOnError,
+    before: cacheLookup,
+    after: cacheStore,
+    onError: cacheOnError,
     ...controls,
   }
 }

@@ -11,8 +11,9 @@
  * - several values (a multi-path selector, or an array from a function) are
  *   joined injectively: each part is tagged with its type and strings are
  *   length-prefixed, so no two different tuples give one key, and a tuple key
- *   never equals a single key (tuple keys start with NUL; a single key that
- *   starts with NUL or SOH is escaped with a leading SOH);
+ *   never equals a single key (tuple keys start with NUL, keys derived for a
+ *   principal or Vary values start with STX; a single key that starts with NUL,
+ *   SOH or STX is escaped with a leading SOH);
  * - a single `undefined`, `null` or `''`, or a tuple whose parts are all
  *   missing, means "no key": the invocation bypasses the cache;
  * - any other value (an object, NaN) is not a key: the invocation bypasses the
@@ -39,12 +40,19 @@ const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'prototype', 'constructor'])
 
 const TUPLE_MARK = '\u0000'
 const ESCAPE_MARK = '\u0001'
+const DECORATED_MARK = '\u0002'
 
-/** A single string key, escaped so it can never equal a tuple key. */
+/** A single string key, escaped so it can never equal a tuple or decorated key. */
 const singleKey = (value: string): string => {
   const first = value.charCodeAt(0)
-  return first <= 1 ? ESCAPE_MARK + value : value
+  return first <= 2 ? ESCAPE_MARK + value : value
 }
+
+/**
+ * The prefix of every key derived from `base` (per principal, per Vary values):
+ * length-prefixed, so that what follows can never be mistaken for part of `base`.
+ */
+export const derivedPrefix = (base: string): string => `${DECORATED_MARK}${base.length}:${base}`
 
 /** Converts one selected value into a single key; `undefined` means no key. */
 const keyPart = (value: unknown): string | undefined => {

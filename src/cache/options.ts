@@ -9,9 +9,11 @@ import {
   parseBoolean,
   parseBytes,
   parseDuration,
+  parseEnum,
   parsePositiveInteger,
   readEnv,
   resolveSetting,
+  type ValueSource,
 } from '../shared/env.js'
 import type { WarnLogger } from '../shared/log-once.js'
 import type { KeyValue } from './key.js'
@@ -30,6 +32,10 @@ export type OrcCacheEventType =
   | 'bypass'
   /** An entry was evicted to stay inside `maxEntries` / `maxBytes`. */
   | 'evict'
+  /** The handler failed and an entry that expired less than `staleIfError` ago was served instead. */
+  | 'stale'
+  /** A concurrent miss waited for another invocation's run of the handler (single flight). */
+  | 'wait'
 
 /** A key selector function. Return `undefined`, `null` or `''` to bypass the cache. */
 export type OrcCacheKeyFunction<TEvent, TContext> = (
@@ -94,6 +100,9 @@ export interface OrcCacheOptions<TEvent = unknown, TResult = unknown, TContext =
   /**
    * Decides whether a successful response may be stored. Errors are never stored.
    *
+   * For an HTTP event, the HTTP rules of `http` apply on top of this one: they
+   * can refuse a response this accepts, never the reverse.
+   *
    * @default stores any response, except that an HTTP-shaped response (one with a
    * numeric `statusCode`) is stored only when its status is 2xx.
    */
@@ -106,6 +115,89 @@ export interface OrcCacheOptions<TEvent = unknown, TResult = unknown, TContext =
    * @example onEvent: (type) => metrics.addMetric(`cache_${type}`, MetricUnit.Count, 1)
    */
   onEvent?: (type: OrcCacheEventType, key: string | undefined) => void
+  /**
+   * Apply the HTTP rules (RFC 9111, shared cache) to HTTP events: API Gateway
+   * REST (v1) and HTTP API (v2), ALB and Function URLs. Without a `key`, such an
+   * event is keyed by method + path + query string (parameter order ignored).
+   * Whatever the key, the rules hold: only `methods` are cached; only 2xx (and,
+   * with `negativeTtl`, 404/410); `Cache-Control: no-store | private | no-cache`,
+   * `Set-Cookie` and `Vary: *` prevent storing; `s-maxage`, `max-age`, `Expires`
+   * shorten the ttl; `Vary` headers become part of the key; an authenticated
+   * request is keyed by its principal (see `authenticated`). Hits carry `Age` and
+   * the `header`; `If-None-Match` answers 304.
+   *
+   * Costs about a microsecond a request to read the headers.
+   *
+   * Env: `ORC_CACHE_HTTP`.
+   * @default true
+   */
+  http?: boolean
+  /**
+   * HTTP methods whose responses are cached (upper case). Other methods bypass the cache.
+   *
+   * Env: `ORC_CACHE_METHODS` (comma-separated).
+   * @default ['GET', 'HEAD']
+   */
+  methods?: readonly string[]
+  /**
+   * Negative caching: a TTL in ms for 404 and 410 responses (capped by `ttl`); 0 turns it off.
+   *
+   * Env: `ORC_CACHE_NEGATIVE_TTL` (also `5s`, `1m`).
+   * @default 0
+   */
+  negativeTtl?: number
+  /**
+   * Who may be served an entry stored for an authenticated request (one with
+   * `Authorization`, cookies, ALB OIDC headers or an API Gateway authorizer or IAM identity).
+   *
+   * - `'per-principal'` (the safe default): the principal (a SHA-256 digest of those
+   *   credentials) is part of the key, so an entry is only ever served to the
+   *   caller it was stored for.
+   * - `'shared-when-public'`: a response that says it may be shared
+   *   (`Cache-Control: public` or `s-maxage`) is stored once for everyone; any
+   *   other response to an authenticated request is stored per principal.
+   *
+   * Costs a SHA-256 of the credentials (about 1 µs) on authenticated requests.
+   *
+   * Env: `ORC_CACHE_AUTHENTICATED`.
+   * @default 'per-principal'
+   */
+  authenticated?: 'per-principal' | 'shared-when-public'
+  /**
+   * Honour the request's `Cache-Control: no-cache` (skip the lookup, refresh the
+   * entry) and `no-store` (bypass entirely). Off by default, because otherwise
+   * any client could bust the cache at will.
+   *
+   * Env: `ORC_CACHE_HONOR_REQUEST_CACHE_CONTROL`.
+   * @default false
+   */
+  honorRequestCacheControl?: boolean
+  /**
+   * Name of the response header that says `HIT`, `MISS` or `STALE`; `false` turns it off.
+   *
+   * Env: `ORC_CACHE_HEADER` (`off` or `false` turns it off).
+   * @default 'x-orc-cache'
+   */
+  header?: string | false
+  /**
+   * When the handler fails (throws, or answers 5xx), serve an entry that expired
+   * less than this many ms ago instead (marked `STALE`). Expired entries are then
+   * kept that much longer, within the same memory bounds. 0 turns it off.
+   *
+   * Env: `ORC_CACHE_STALE_IF_ERROR` (also `30s`, `5m`).
+   * @default 0
+   */
+  staleIfError?: number
+  /**
+   * Single flight: concurrent misses for one key (Lambda Managed Instances run
+   * many invocations in one process) run the handler once; the others wait for
+   * its stored result, at most half their remaining time. If that run fails or
+   * its response is not cacheable, each waiter runs the handler itself.
+   *
+   * Env: `ORC_CACHE_SINGLE_FLIGHT`.
+   * @default true
+   */
+  singleFlight?: boolean
   /**
    * Where the cache's own warnings go (fail-open causes, each logged once). Never
    * given keys or responses. Anything with `warn(message, extra)`, e.g. Powertools Logger.
@@ -133,6 +225,8 @@ export const defaults = {
   entryFraction: 1 / 8,
 } as const
 
+const DEFAULT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD'])
+
 /** Options after resolution: every bound is a number. */
 export interface ResolvedCacheOptions {
   enabled: boolean
@@ -141,6 +235,42 @@ export interface ResolvedCacheOptions {
   maxEntries: number
   maxBytes: number
   maxEntryBytes: number
+  http: boolean
+  methods: ReadonlySet<string>
+  negativeTtl: number
+  authenticated: 'per-principal' | 'shared-when-public'
+  honorRequestCacheControl: boolean
+  header: string | undefined
+  staleIfError: number
+  singleFlight: boolean
+}
+
+const AUTHENTICATED_MODES = ['per-principal', 'shared-when-public'] as const
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+const parseMethods = (raw: unknown, source: ValueSource): ReadonlySet<string> => {
+  const list = typeof raw === 'string' ? raw.split(',') : raw
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new ConfigError(source.name, 'must be a non-empty list of HTTP methods, e.g. GET,HEAD')
+  }
+  const methods = new Set<string>()
+  for (const method of list) {
+    if (typeof method !== 'string' || !TOKEN.test(method.trim())) {
+      throw new ConfigError(source.name, `has an invalid HTTP method ${JSON.stringify(method)}`)
+    }
+    methods.add(method.trim().toUpperCase())
+  }
+  return methods
+}
+
+const parseHeaderName = (raw: unknown, source: ValueSource): string | undefined => {
+  if (raw === false) return undefined
+  if (typeof raw === 'string') {
+    const name = raw.trim()
+    if (source.fromEnv && /^(off|false|none)$/i.test(name)) return undefined
+    if (TOKEN.test(name)) return name.toLowerCase()
+  }
+  throw new ConfigError(source.name, 'must be a header name such as x-orc-cache, or false (off) to send none')
 }
 
 const defaultMaxBytes = (env: NodeJS.ProcessEnv): number => {
@@ -217,5 +347,27 @@ export const resolveCacheOptions = (
     maxEntries,
     maxBytes,
     maxEntryBytes,
+    http: resolveSetting(options.http, 'http', 'ORC_CACHE_HTTP', parseBoolean, true, env),
+    methods: resolveSetting(options.methods, 'methods', 'ORC_CACHE_METHODS', parseMethods, DEFAULT_METHODS, env),
+    negativeTtl: resolveSetting(options.negativeTtl, 'negativeTtl', 'ORC_CACHE_NEGATIVE_TTL', parseDuration, 0, env),
+    authenticated: resolveSetting(
+      options.authenticated,
+      'authenticated',
+      'ORC_CACHE_AUTHENTICATED',
+      (raw, source) => parseEnum(raw, source, AUTHENTICATED_MODES),
+      'per-principal',
+      env,
+    ),
+    honorRequestCacheControl: resolveSetting(
+      options.honorRequestCacheControl,
+      'honorRequestCacheControl',
+      'ORC_CACHE_HONOR_REQUEST_CACHE_CONTROL',
+      parseBoolean,
+      false,
+      env,
+    ),
+    header: resolveSetting(options.header, 'header', 'ORC_CACHE_HEADER', parseHeaderName, 'x-orc-cache', env),
+    staleIfError: resolveSetting(options.staleIfError, 'staleIfError', 'ORC_CACHE_STALE_IF_ERROR', parseDuration, 0, env),
+    singleFlight: resolveSetting(options.singleFlight, 'singleFlight', 'ORC_CACHE_SINGLE_FLIGHT', parseBoolean, true, env),
   }
 }

@@ -5,10 +5,13 @@ import { ConfigError, orcCache } from '../../src/index.js'
 import { lambdaContext, loadEvent } from '../helpers/events.js'
 
 const quietLogger = () => ({ warn: vi.fn() })
+/** The HTTP rules have their own tests (http.test.ts); these test the cache itself. */
+const plain = { http: false } as const
 
-/** An API Gateway v1 event for item `id`, from AWS's sample. */
+/** An API Gateway v1 GET for item `id`, from AWS's sample (which is authorised by principal `admin`). */
 const itemEvent = (id: string): APIGatewayProxyEvent => {
   const event = loadEvent<APIGatewayProxyEvent>('apigw-request')
+  event.httpMethod = 'GET'
   event.pathParameters = { proxy: 'items', id }
   return event
 }
@@ -21,7 +24,7 @@ afterEach(() => {
 describe('orcCache with the real @middy/core', () => {
   it('runs the handler on a miss, then answers hits without it', async () => {
     let calls = 0
-    const cache = orcCache({ key: 'pathParameters.id', logger: quietLogger() })
+    const cache = orcCache({ ...plain, key: 'pathParameters.id', logger: quietLogger() })
     const handler = middy(async (event: APIGatewayProxyEvent) => {
       calls++
       return { statusCode: 200, body: JSON.stringify({ id: event.pathParameters?.id, calls }) }
@@ -54,7 +57,7 @@ describe('orcCache with the real @middy/core', () => {
   it('keeps the entry intact when the handler later mutates what it returned', async () => {
     const shared = { statusCode: 200, body: 'original', headers: { a: '1' } }
     const handler = middy(async () => shared).use(
-      orcCache({ key: 'pathParameters.id', logger: quietLogger() }),
+      orcCache({ ...plain, key: 'pathParameters.id', logger: quietLogger() }),
     )
     await handler(itemEvent('1'), lambdaContext())
     shared.body = 'mutated'
@@ -65,7 +68,7 @@ describe('orcCache with the real @middy/core', () => {
 
   it('hands out hits that no caller can change', async () => {
     const handler = middy(async () => ({ statusCode: 200, body: 'x', headers: { a: '1' } })).use(
-      orcCache({ key: 'pathParameters.id', logger: quietLogger() }),
+      orcCache({ ...plain, key: 'pathParameters.id', logger: quietLogger() }),
     )
     await handler(itemEvent('1'), lambdaContext())
     const hit = await handler(itemEvent('1'), lambdaContext())
@@ -96,7 +99,7 @@ describe('orcCache with the real @middy/core', () => {
     ]
     const handler = middy(
       async () => outcomes[calls++]?.() as { statusCode: number; body: string },
-    ).use(orcCache({ key: 'pathParameters.id', logger: quietLogger() }))
+    ).use(orcCache({ ...plain, key: 'pathParameters.id', logger: quietLogger() }))
     await expect(handler(itemEvent('1'), lambdaContext())).rejects.toThrow('backend down')
     expect((await handler(itemEvent('1'), lambdaContext())).statusCode).toBe(500)
     expect((await handler(itemEvent('1'), lambdaContext())).statusCode).toBe(404)
@@ -125,7 +128,7 @@ describe('orcCache with the real @middy/core', () => {
     vi.useFakeTimers()
     let calls = 0
     const handler = middy(async () => ++calls).use(
-      orcCache({ key: 'pathParameters.id', ttl: 1000, logger: quietLogger() }),
+      orcCache({ ...plain, key: 'pathParameters.id', ttl: 1000, logger: quietLogger() }),
     )
     await handler(itemEvent('1'), lambdaContext())
     vi.advanceTimersByTime(999)
@@ -154,6 +157,7 @@ describe('orcCache with the real @middy/core', () => {
     let calls = 0
     const handler = middy(async () => ++calls).use(
       orcCache({
+        ...plain,
         key: (event: { secret: string }) => {
           throw new TypeError(`cannot use ${event.secret}`)
         },
@@ -177,7 +181,7 @@ describe('orcCache with the real @middy/core', () => {
       cyclic,
     ]
     let calls = 0
-    const cache = orcCache({ key: 'pathParameters.id', logger })
+    const cache = orcCache({ ...plain, key: 'pathParameters.id', logger })
     const handler = middy(async () => responses[calls++]).use(cache)
     for (let i = 0; i < responses.length; i++) {
       expect(await handler(itemEvent('1'), lambdaContext())).toBe(responses[i])
@@ -193,7 +197,7 @@ describe('orcCache with the real @middy/core', () => {
   it('stores what Lambda would send for values with toJSON', async () => {
     const when = new Date('2026-11-27T00:00:00.000Z')
     const handler = middy(async () => ({ when })).use(
-      orcCache({ key: 'pathParameters.id', logger: quietLogger() }),
+      orcCache({ ...plain, key: 'pathParameters.id', logger: quietLogger() }),
     )
     await handler(itemEvent('1'), lambdaContext())
     expect(await handler(itemEvent('1'), lambdaContext())).toEqual({
@@ -218,7 +222,7 @@ describe('orcCache with the real @middy/core', () => {
   })
 
   it('evicts the least recently used entries to honour maxEntries', async () => {
-    const cache = orcCache({ key: 'pathParameters.id', maxEntries: 2, logger: quietLogger() })
+    const cache = orcCache({ ...plain, key: 'pathParameters.id', maxEntries: 2, logger: quietLogger() })
     const handler = middy(async (event: APIGatewayProxyEvent) => event.pathParameters?.id).use(
       cache,
     )
@@ -231,7 +235,7 @@ describe('orcCache with the real @middy/core', () => {
   })
 
   it('is safe in onError when before never ran', async () => {
-    const cache = orcCache({ key: 'pathParameters.id', logger: quietLogger() })
+    const cache = orcCache({ ...plain, key: 'pathParameters.id', logger: quietLogger() })
     const handler = middy(async () => 'never')
       .before(() => {
         throw new Error('auth failed')
@@ -264,6 +268,7 @@ describe('orcCache with the real @middy/core', () => {
     const seen: string[] = []
     const handler = middy(async () => 'ok').use(
       orcCache({
+        ...plain,
         key: 'pathParameters.id',
         onEvent: (type, key) => seen.push(`${type}:${key}`),
         logger: quietLogger(),
@@ -276,7 +281,7 @@ describe('orcCache with the real @middy/core', () => {
   })
 
   it('keeps overlapping invocations apart', async () => {
-    const cache = orcCache({ key: 'pathParameters.id', logger: quietLogger() })
+    const cache = orcCache({ ...plain, key: 'pathParameters.id', logger: quietLogger() })
     const release: Array<() => void> = []
     const handler = middy(async (event: APIGatewayProxyEvent) => {
       await new Promise<void>((resolve) => release.push(resolve))
@@ -308,7 +313,7 @@ describe('configuration', () => {
     vi.advanceTimersByTime(1)
     await handler(itemEvent('1'), lambdaContext())
     expect(calls).toBe(2)
-    const explicit = orcCache({ key: 'pathParameters.id', ttl: 10, logger: quietLogger() })
+    const explicit = orcCache({ ...plain, key: 'pathParameters.id', ttl: 10, logger: quietLogger() })
     const h2 = middy(async () => ++calls).use(explicit)
     await h2(itemEvent('1'), lambdaContext())
     vi.advanceTimersByTime(10)
@@ -338,7 +343,7 @@ describe('configuration', () => {
   it('ORC_CACHE_ENABLED=false turns the cache into a pass-through whatever the code says', async () => {
     vi.stubEnv('ORC_CACHE_ENABLED', 'false')
     let calls = 0
-    const cache = orcCache({ key: 'pathParameters.id', enabled: true, logger: quietLogger() })
+    const cache = orcCache({ ...plain, key: 'pathParameters.id', enabled: true, logger: quietLogger() })
     const handler = middy(async () => ++calls).use(cache)
     await handler(itemEvent('1'), lambdaContext())
     await handler(itemEvent('1'), lambdaContext())
