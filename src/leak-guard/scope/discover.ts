@@ -1,0 +1,203 @@
+/**
+ * Which functions' scopes to read. From a few seed functions (the Lambda handler's
+ * exports, or the `targets` option), follow the function-valued bindings found in
+ * their scopes into first-party code: the user's own handler (behind Middy's wrapper)
+ * and the modules it uses. Done once, at the first scan; the result is cached.
+ */
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { isAbsolute, relative, resolve, sep } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { isModuleNamespaceObject, isProxy } from 'node:util/types'
+import type { AnyFunction, FunctionReading, ScopeInspector, ScopeReading } from './inspector.js'
+
+/** A function whose scopes are read at every scan, and the file they belong to. */
+export interface ScanTarget {
+  readonly fn: AnyFunction
+  /** Path of its script relative to the project root, e.g. `src/pay.js`. */
+  readonly file: string
+}
+
+/** Limits and context for {@link discoverTargets}. */
+export interface DiscoverSettings {
+  /** Project root: files under it (outside `node_modules`) are first-party. */
+  readonly root: string
+  /** Follow bindings from seeds into first-party code (else read the seeds only). */
+  readonly follow: boolean
+  /** At most this many distinct files among the targets. */
+  readonly maxModules: number
+  /** At most this many functions read while discovering (bounds the first scan). */
+  readonly maxFunctions: number
+  /** Functions never followed (the guard's own hooks). */
+  readonly exclude: ReadonlySet<unknown>
+}
+
+/** How many hops through third-party code (Middy's wrapper, ...) to reach the user's code. */
+const MAX_FOREIGN_HOPS = 2
+/** Entries looked at per object or array when collecting functions. */
+const MAX_ENTRIES = 100
+
+/** This package's own code (`src/` or `dist/`): never a target. */
+const OWN_DIR = fileURLToPath(new URL('../../', import.meta.url))
+
+const HANDLER_EXTENSIONS = ['', '.js', '.mjs', '.cjs']
+
+/**
+ * The handler module named by `LAMBDA_TASK_ROOT` and `_HANDLER` (`index.handler`,
+ * `src/app.handler`), resolved as the Lambda runtime resolves it: the part of the last
+ * path segment before its first dot, with no extension, `.js`, `.mjs` or `.cjs`.
+ */
+export const locateHandler = (taskRoot: string, handler: string): string | undefined => {
+  const slash = handler.lastIndexOf('/')
+  const base = handler.slice(slash + 1)
+  const dot = base.indexOf('.')
+  if (dot <= 0 || dot === base.length - 1) return undefined
+  const stem = resolve(taskRoot, handler.slice(0, slash + 1), base.slice(0, dot))
+  return HANDLER_EXTENSIONS.map((ext) => stem + ext).find((candidate) => existsSync(candidate))
+}
+
+/**
+ * The handler module's exports: from `require.cache` when it is CommonJS (synchronous),
+ * else a promise from `import()` of its URL, which returns the already-evaluated ES module.
+ */
+export const loadModuleExports = (file: string): unknown =>
+  createRequire(import.meta.url).cache[file]?.exports ?? import(pathToFileURL(file).href)
+
+const isObjectLike = (value: unknown): value is object =>
+  (typeof value === 'object' && value !== null) || typeof value === 'function'
+
+/** An own data property's value, without calling getters or Proxy traps. */
+const dataValue = (object: object, key: PropertyKey): unknown => {
+  if (isProxy(object)) return undefined
+  try {
+    const descriptor = Object.getOwnPropertyDescriptor(object, key)
+    return descriptor !== undefined && 'value' in descriptor ? descriptor.value : undefined
+  } catch {
+    return undefined // an ES module binding not yet initialised
+  }
+}
+
+const isContainer = (value: object): boolean => {
+  if (Array.isArray(value) || isModuleNamespaceObject(value)) return true
+  const proto: unknown = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+/**
+ * The functions a value holds: itself, or those inside arrays, plain objects and module
+ * namespaces (two levels deep, {@link MAX_ENTRIES} entries each). Class instances are
+ * not opened: they are data, and the engine walks them.
+ */
+export const functionsIn = (value: unknown, depth = 2): AnyFunction[] => {
+  if (typeof value === 'function') return [value as AnyFunction]
+  if (depth === 0 || typeof value !== 'object' || value === null || isProxy(value)) return []
+  if (!isContainer(value)) return []
+  return Reflect.ownKeys(value)
+    .slice(0, MAX_ENTRIES)
+    .flatMap((key) => functionsIn(dataValue(value, key), depth - 1))
+}
+
+/** Exports of third-party modules (and of this package) in `require.cache`: code, not data. */
+export const libraryExports = (): Set<unknown> => {
+  const found = new Set<unknown>()
+  for (const [file, module] of Object.entries(createRequire(import.meta.url).cache)) {
+    if (file.includes(`${sep}node_modules${sep}`) || file.startsWith(OWN_DIR)) {
+      found.add(module?.exports)
+    }
+  }
+  return found
+}
+
+/** A script URL (`file:///...` for ES modules, a plain path for CommonJS) as a path. */
+const scriptPath = (url: string | undefined): string | undefined => {
+  if (url === undefined || url === '') return undefined
+  if (url.startsWith('file://')) return fileURLToPath(url)
+  return isAbsolute(url) ? url : undefined
+}
+
+const isFirstParty = (path: string, root: string): boolean =>
+  (path + sep).startsWith(root + sep) &&
+  !path.includes(`${sep}node_modules${sep}`) &&
+  !path.startsWith(OWN_DIR)
+
+const sameScope = (a: ScopeReading, b: ScopeReading): boolean => {
+  if (a.description !== b.description) return false
+  const keys = Object.keys(a.variables)
+  return (
+    keys.length === Object.keys(b.variables).length &&
+    keys.every((key) => Object.is(a.variables[key], b.variables[key]))
+  )
+}
+
+/** A function to start from; an explicit one (from `targets`) is read wherever it lives. */
+export interface Seed {
+  readonly fn: AnyFunction
+  readonly explicit: boolean
+}
+
+/**
+ * Reads the seeds, then the functions their scopes hold, breadth first, and returns the
+ * first-party functions worth reading at every scan: one per distinct set of scopes
+ * (functions of one module share its scope; one of them is enough). Explicit seeds are
+ * always targets, wherever they live.
+ */
+export const discoverTargets = (
+  inspector: ScopeInspector,
+  seeds: readonly Seed[],
+  settings: DiscoverSettings,
+): ScanTarget[] => {
+  const urls = inspector.scriptUrls()
+  const root = resolve(settings.root)
+  const targets: ScanTarget[] = []
+  const covered: { scriptId: string | undefined; scopes: readonly ScopeReading[] }[] = []
+  const files = new Set<string>()
+  const seen = new Set<unknown>(settings.exclude)
+  const explicit = new Set(seeds.filter((seed) => seed.explicit).map((seed) => seed.fn))
+  let frontier = seeds.filter(({ fn }) => !seen.has(fn)).map(({ fn }) => ({ fn, foreignHops: 0 }))
+  for (const { fn } of frontier) seen.add(fn)
+  let budget = settings.maxFunctions
+
+  const adds = (reading: FunctionReading) =>
+    reading.scopes.some(
+      (scope) =>
+        !covered.some(
+          (done) =>
+            done.scriptId === reading.scriptId &&
+            done.scopes.some((known) => sameScope(known, scope)),
+        ),
+    )
+
+  while (frontier.length > 0 && budget > 0) {
+    const batch = frontier.slice(0, budget)
+    budget -= batch.length
+    const readings = inspector.readScopes(batch.map(({ fn }) => fn))
+    const next: typeof frontier = []
+    batch.forEach(({ fn, foreignHops }, i) => {
+      const reading = readings[i]
+      if (reading === undefined) return
+      const path = scriptPath(urls.get(reading.scriptId ?? ''))
+      const firstParty = path !== undefined && isFirstParty(path, root)
+      const file = path === undefined ? '(unknown script)' : relative(root, path) || path
+      if ((firstParty || explicit.has(fn)) && adds(reading)) {
+        if (files.has(file) || files.size < settings.maxModules) {
+          files.add(file)
+          targets.push({ fn, file })
+          covered.push(reading)
+        }
+      }
+      const hops = firstParty ? 0 : foreignHops + 1
+      if (!settings.follow || hops > MAX_FOREIGN_HOPS) return
+      for (const scope of reading.scopes) {
+        for (const value of Object.values(scope.variables)) {
+          for (const found of functionsIn(value)) {
+            if (seen.has(found)) continue
+            seen.add(found)
+            next.push({ fn: found, foreignHops: hops })
+          }
+        }
+      }
+    })
+    frontier = next
+  }
+  return targets
+}

@@ -1,0 +1,166 @@
+/**
+ * Module-level variables as roots for the leakGuard engine. `let creditCard` at the
+ * top of a handler file is not a property of `globalThis`; it lives in the module's
+ * context, which only the inspector can read (see `./inspector.ts`).
+ *
+ * What can be seen: V8 keeps in a module's context only the variables that some
+ * function refers to (reads or writes). Those are exactly the variables that can carry
+ * data from one invocation into the next, because only code running during an
+ * invocation (a function) can put request data there. A variable used by top-level
+ * code only lives in the module function's frame, is gone once the module has been
+ * evaluated, and is invisible here.
+ */
+import { Module } from 'node:module'
+import { isModuleNamespaceObject } from 'node:util/types'
+import type { NamedRoot, RootProvider } from '../roots.js'
+import {
+  discoverTargets,
+  functionsIn,
+  libraryExports,
+  loadModuleExports,
+  locateHandler,
+  type ScanTarget,
+  type Seed,
+} from './discover.js'
+import {
+  createInspectorAccess,
+  type FunctionReading,
+  type LogOnce,
+  type ScopeInspector,
+} from './inspector.js'
+
+export type { LogOnce } from './inspector.js'
+
+/** Options of {@link createScopeRoots}. */
+export interface ScopeRootsOptions {
+  /**
+   * Functions or modules (ES module namespaces, CommonJS `exports`) whose module-level
+   * variables to read, besides what discovery finds. Default: none. Cost: one inspector
+   * round trip per distinct scope per scan.
+   */
+  targets?: readonly unknown[]
+  /**
+   * Find the code to read on its own: the handler module named by `LAMBDA_TASK_ROOT` and
+   * `_HANDLER`, then, from it and from `targets`, the first-party functions their scopes
+   * refer to (through Middy's wrapper to the user's handler and the modules it uses).
+   * Default `true`. Cost: once, at the first scan (a few ms).
+   */
+  discover?: boolean
+  /** Where the "inspector unavailable" notice goes, once. */
+  logOnce: LogOnce
+  /** At most this many files read. Default 50. */
+  maxModules?: number
+  /** At most this many functions looked at while discovering. Default 200. */
+  maxFunctions?: number
+  /** Values never reported nor followed: the guard's own hooks and state. */
+  exclude?: Iterable<unknown>
+  /** Environment to read `LAMBDA_TASK_ROOT` and `_HANDLER` from. Default `process.env`. */
+  env?: NodeJS.ProcessEnv
+}
+
+const DEFAULT_MAX_MODULES = 50
+const DEFAULT_MAX_FUNCTIONS = 200
+const isData = (value: unknown, skip: ReadonlySet<unknown>): boolean =>
+  value !== undefined &&
+  typeof value !== 'function' &&
+  !(typeof value === 'object' && value !== null && isModuleNamespaceObject(value)) &&
+  !(value instanceof Module) &&
+  !skip.has(value)
+
+/** `Closure (factory)` → `factory`; `Block` → `block`. */
+const innerScopeName = (description: string): string =>
+  /\((.+)\)$/.exec(description)?.[1] ?? description.toLowerCase()
+
+/**
+ * Labels and values of the module-level (and enclosing-function) variables read.
+ * A function's outermost scope is its module: `module src/pay.js: creditCard`; scopes
+ * of enclosing functions are named after them: `module src/pay.js › factory: cache`;
+ * top-level `let`/`const` of classic scripts: `script: name`.
+ */
+const rootsOf = (
+  readings: readonly FunctionReading[],
+  targets: readonly ScanTarget[],
+  skip: ReadonlySet<unknown>,
+): NamedRoot[] => {
+  const roots: NamedRoot[] = []
+  const labels = new Set<string>()
+  readings.forEach(({ scopes }, i) => {
+    const file = targets[i]?.file
+    const moduleIndex = scopes.findLastIndex(({ description }) => description !== 'Script')
+    scopes.forEach(({ description, variables }, k) => {
+      const prefix =
+        description === 'Script'
+          ? 'script'
+          : k === moduleIndex
+            ? `module ${file}`
+            : `module ${file} › ${innerScopeName(description)}`
+      for (const [name, value] of Object.entries(variables)) {
+        const label = `${prefix}: ${name}`
+        if (labels.has(label) || !isData(value, skip)) continue
+        labels.add(label)
+        roots.push({ label, value })
+      }
+    })
+  })
+  return roots
+}
+
+/**
+ * Returns the root provider that gives the engine the module-level variables of the
+ * user's code. Nothing is loaded or connected before the provider is first called.
+ * Discovery happens at the first call; when the handler is an ES module its namespace
+ * arrives asynchronously, and the functions behind it are read from the next call on.
+ */
+export const createScopeRoots = (options: ScopeRootsOptions): RootProvider => {
+  const env = options.env ?? process.env
+  const root = env.LAMBDA_TASK_ROOT ?? process.cwd()
+  const exclude = new Set(options.exclude)
+  const settings = {
+    root,
+    follow: options.discover ?? true,
+    maxModules: options.maxModules ?? DEFAULT_MAX_MODULES,
+    maxFunctions: options.maxFunctions ?? DEFAULT_MAX_FUNCTIONS,
+    exclude,
+  }
+  const access = createInspectorAccess(options.logOnce)
+  let seeds: Seed[] | undefined
+  let targets: ScanTarget[] | undefined
+  let skip: ReadonlySet<unknown> = exclude
+
+  const addSeeds = (moduleExports: unknown, explicit: boolean) => {
+    for (const fn of functionsIn(moduleExports)) seeds?.push({ fn, explicit })
+    targets = undefined // discover again with the new seeds
+  }
+
+  const collectSeeds = (): Seed[] => {
+    seeds = []
+    for (const target of options.targets ?? []) addSeeds(target, true)
+    const handler = env._HANDLER
+    const file = settings.follow && handler ? locateHandler(root, handler) : undefined
+    if (file === undefined) return seeds
+    const moduleExports = loadModuleExports(file)
+    if (moduleExports instanceof Promise) {
+      moduleExports.then(
+        (namespace: unknown) => addSeeds(namespace, false),
+        (error: unknown) =>
+          options.logOnce('scope-handler-import', `cannot import the handler module ${file}`, {
+            error: String(error),
+          }),
+      )
+    } else addSeeds(moduleExports, false)
+    return seeds
+  }
+
+  const discover = (inspector: ScopeInspector): ScanTarget[] => {
+    const found = discoverTargets(inspector, seeds ?? collectSeeds(), settings)
+    skip = new Set([...exclude, ...libraryExports()])
+    return found
+  }
+
+  return () =>
+    access((inspector) => {
+      targets ??= discover(inspector)
+      const readings = inspector.readScopes(targets.map(({ fn }) => fn))
+      return rootsOf(readings, targets, skip)
+    }) ?? []
+}

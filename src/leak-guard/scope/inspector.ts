@@ -1,0 +1,240 @@
+/**
+ * Reads the scopes a function closes over (`[[Scopes]]`) with Node's in-process
+ * inspector: a `node:inspector` `Session` connected to this very thread (no
+ * `--inspect` flag, no port). In-process calls answer synchronously, so a scan is a
+ * plain synchronous function.
+ *
+ * The live values are copied, not previewed: the scope objects the inspector hands
+ * out are passed back into this isolate with `Runtime.callFunctionOn`, so the reader
+ * gets the real module variables (the same objects the module holds; primitives as
+ * they are at the time of the scan).
+ *
+ * Each use opens a fresh session and closes it afterwards: a long-lived session on
+ * Node 20 keeps memory for what it inspected, and an idle guard keeps nothing
+ * connected. `node:inspector` itself is loaded on first use only.
+ */
+import type { Profiler, Runtime, Session } from 'node:inspector'
+
+/** Logs a warning once per code (`createLogOnce` in `src/shared/log-once.ts`). */
+export type LogOnce = (code: string, message: string, extra?: Record<string, unknown>) => void
+
+/** Any function: the reader never calls it. */
+export type AnyFunction = (...args: never[]) => unknown
+
+/** One scope of a function, innermost first; the global scope is never read. */
+export interface ScopeReading {
+  /** As V8 names it: `Closure`, `Closure (factory)`, `Module`, `Script`, `Block`... */
+  readonly description: string
+  /** The variables held in that scope's context, by name, with their live values. */
+  readonly variables: Readonly<Record<string, unknown>>
+}
+
+/** What the inspector knows about one function. */
+export interface FunctionReading {
+  /** The script the function was compiled from (see {@link ScopeInspector.scriptUrls}). */
+  readonly scriptId: string | undefined
+  /** Its non-global scopes, innermost first. */
+  readonly scopes: readonly ScopeReading[]
+}
+
+/** A connected session, valid during one {@link InspectorAccess} call. */
+export interface ScopeInspector {
+  /** Reads the scopes of each function, in order. */
+  readScopes(fns: readonly AnyFunction[]): FunctionReading[]
+  /** Script id to URL (or path) for every script that has run: a few ms, use once. */
+  scriptUrls(): Map<string, string>
+}
+
+/** Runs `work` with a fresh session; `undefined` when the inspector cannot be used. */
+export type InspectorAccess = <T>(work: (inspector: ScopeInspector) => T) => T | undefined
+
+type InspectorModule = typeof import('node:inspector')
+type Callback<R> = (err: Error | null, result: R) => void
+
+const OBJECT_GROUP = 'middy-orc:scope'
+const HOLDER_KEY = Symbol.for('middy-orc.leakGuard.scopeHolder')
+const HOLDER_EXPRESSION = 'globalThis[Symbol.for("middy-orc.leakGuard.scopeHolder")]'
+const DELIVER_SCOPES = 'function (...scopes) { this.scopes = scopes }'
+
+/** Sends one message and returns its answer: in-process sessions answer before `post` returns. */
+const callSync = <R>(send: (callback: Callback<R>) => void): R => {
+  let answered = false
+  let failure: Error | null = null
+  let answer: R | undefined
+  send((err, result) => {
+    answered = true
+    failure = err
+    answer = result
+  })
+  if (!answered) throw new Error('the inspector answered asynchronously')
+  if (failure) throw failure
+  return answer as R
+}
+
+/** The holder the reader shares with the inspector for the duration of one read. */
+interface Holder {
+  fns: readonly AnyFunction[]
+  scopes: unknown[]
+}
+
+const scopeVariables = (wrapper: unknown): Record<string, unknown> => {
+  // The inspector's scope entries are `{ description, object }`; `object` holds the variables.
+  const object: unknown =
+    typeof wrapper === 'object' && wrapper !== null ? Reflect.get(wrapper, 'object') : undefined
+  return typeof object === 'object' && object !== null ? (object as Record<string, unknown>) : {}
+}
+
+const createScopeInspector = (session: Session): ScopeInspector => {
+  const getProperties = (objectId: string) =>
+    callSync<Runtime.GetPropertiesReturnType>((cb) =>
+      // Objects found this way join the group of the object they were found in.
+      session.post('Runtime.getProperties', { objectId, ownProperties: true }, cb),
+    )
+
+  /** Makes `holder` reachable from the inspector, returning its object id. */
+  const exposeHolder = (holder: Holder): string => {
+    Object.defineProperty(globalThis, HOLDER_KEY, { value: holder, configurable: true })
+    try {
+      const { result } = callSync<Runtime.EvaluateReturnType>((cb) =>
+        session.post(
+          'Runtime.evaluate',
+          { expression: HOLDER_EXPRESSION, objectGroup: OBJECT_GROUP, silent: true },
+          cb,
+        ),
+      )
+      if (result.objectId === undefined) throw new Error('the inspector did not return the holder')
+      return result.objectId
+    } finally {
+      Reflect.deleteProperty(globalThis, HOLDER_KEY)
+    }
+  }
+
+  const functionIds = (holderId: string): (string | undefined)[] => {
+    const fnsId = getProperties(holderId).result.find((p) => p.name === 'fns')?.value?.objectId
+    if (fnsId === undefined) return []
+    const ids: (string | undefined)[] = []
+    for (const property of getProperties(fnsId).result) {
+      const index = Number(property.name)
+      if (Number.isInteger(index)) ids[index] = property.value?.objectId
+    }
+    return ids
+  }
+
+  const readScopes = (fns: readonly AnyFunction[]): FunctionReading[] => {
+    const holder: Holder = { fns, scopes: [] }
+    const holderId = exposeHolder(holder)
+    const ids = functionIds(holderId)
+    const scopeArguments: Runtime.CallArgument[] = []
+    // Per function: its script and the descriptions of the scopes to copy.
+    const plans = fns.map((_, i) => {
+      const id = ids[i]
+      if (id === undefined) return { scriptId: undefined, descriptions: [] }
+      const internal = getProperties(id).internalProperties ?? []
+      const location: unknown = internal.find((p) => p.name === '[[FunctionLocation]]')?.value
+        ?.value
+      const scopesId = internal.find((p) => p.name === '[[Scopes]]')?.value?.objectId
+      const descriptions: string[] = []
+      if (scopesId !== undefined) {
+        for (const entry of getProperties(scopesId).result) {
+          const { description, objectId } = entry.value ?? {}
+          if (objectId === undefined || description === undefined || description === 'Global')
+            continue
+          descriptions.push(description)
+          scopeArguments.push({ objectId })
+        }
+      }
+      return { scriptId: scriptIdOf(location), descriptions }
+    })
+    callSync<Runtime.CallFunctionOnReturnType>((cb) =>
+      session.post(
+        'Runtime.callFunctionOn',
+        {
+          objectId: holderId,
+          functionDeclaration: DELIVER_SCOPES,
+          arguments: scopeArguments,
+          objectGroup: OBJECT_GROUP,
+          silent: true,
+        },
+        cb,
+      ),
+    )
+    let next = 0
+    return plans.map(({ scriptId, descriptions }) => ({
+      scriptId,
+      scopes: descriptions.map((description) => ({
+        description,
+        variables: scopeVariables(holder.scopes[next++]),
+      })),
+    }))
+  }
+
+  const scriptUrls = (): Map<string, string> => {
+    const { result } = callSync<Profiler.GetBestEffortCoverageReturnType>((cb) =>
+      session.post('Profiler.getBestEffortCoverage', cb),
+    )
+    return new Map(result.map((script) => [script.scriptId, script.url]))
+  }
+
+  return { readScopes, scriptUrls }
+}
+
+const scriptIdOf = (location: unknown): string | undefined => {
+  const scriptId: unknown =
+    typeof location === 'object' && location !== null
+      ? Reflect.get(location, 'scriptId')
+      : undefined
+  return typeof scriptId === 'string' ? scriptId : undefined
+}
+
+const loadInspector = (logOnce: LogOnce): InspectorModule | null => {
+  if (!process.features.inspector) {
+    logOnce(
+      'scope-no-inspector',
+      'cannot read module-level variables: this Node.js is built without the inspector; checking globals and watched roots only',
+    )
+    return null
+  }
+  try {
+    return process.getBuiltinModule('node:inspector')
+  } catch (error) {
+    logOnce(
+      'scope-no-inspector',
+      'cannot load node:inspector; checking globals and watched roots only',
+      {
+        error: String(error),
+      },
+    )
+    return null
+  }
+}
+
+/**
+ * Returns the access function for the scope reader. Nothing is loaded until the
+ * first call. If the inspector is missing or denied (Node's permission model), that
+ * is logged once and every later call returns `undefined` at no cost.
+ */
+export const createInspectorAccess = (logOnce: LogOnce): InspectorAccess => {
+  let inspector: InspectorModule | null | undefined
+  return (work) => {
+    if (inspector === undefined) inspector = loadInspector(logOnce)
+    if (inspector === null) return undefined
+    const session = new inspector.Session()
+    try {
+      session.connect()
+    } catch (error) {
+      inspector = null
+      logOnce(
+        'scope-inspector-denied',
+        'cannot read module-level variables: the inspector session was refused (permission model?); checking globals and watched roots only',
+        { error: String(error) },
+      )
+      return undefined
+    }
+    try {
+      return work(createScopeInspector(session))
+    } finally {
+      session.post('Runtime.releaseObjectGroup', { objectGroup: OBJECT_GROUP })
+      session.disconnect()
+    }
+  }
+}
