@@ -1,1 +1,290 @@
-export {}
+/**
+ * leakGuard: a dev-stage Middy middleware that reports request data outliving its
+ * invocation. It collects the distinctive values of each event, and after the invocation
+ * (also after a failure) and again at the start of the next, it looks for them in
+ * container state: globals, watched roots and any provided roots.
+ *
+ * ```ts
+ * export const handler = middy(base).use(leakGuard())
+ * ```
+ */
+import type { MiddlewareObj, Request } from '@middy/core'
+import type { Context } from 'aws-lambda'
+import {
+  ConfigError,
+  parseBoolean,
+  parseEnum,
+  parseNumberInRange,
+  parsePositiveInteger,
+  readEnv,
+  resolveSetting,
+  type ValueSource,
+} from '../shared/env.js'
+import { createLogOnce, type WarnLogger } from '../shared/log-once.js'
+import { createEngine } from './engine.js'
+import { describeFinding, type LeakFinding } from './findings.js'
+import type { RootProvider } from './roots.js'
+
+export type { LeakFinding, LeakKind, LeakSeverity } from './findings.js'
+export type { NamedRoot, RootProvider } from './roots.js'
+export type { SensitiveKind } from './sensitive.js'
+export type { FoundAs } from './walk.js'
+
+/** What the guard does when it finds a leak. */
+export type LeakGuardMode = 'warn' | 'throw' | 'off'
+
+/** Options of {@link leakGuard}. Each resolves: option, then environment variable, then default. */
+export interface LeakGuardOptions {
+  /**
+   * `warn`: report each finding and carry on. `throw`: also fail the invocation with a
+   * {@link LeakError} (for tests and CI). `off`: a pass-through that creates, loads and
+   * walks nothing. Env `LEAK_GUARD`. Default `warn`.
+   */
+  mode?: LeakGuardMode
+  /**
+   * The fraction of invocations checked, 0 to 1. An unchecked invocation costs one
+   * `Math.random()`; its data is not looked for later. Env `LEAK_GUARD_SAMPLE_RATE`.
+   * Default `1`.
+   */
+  sampleRate?: number
+  /**
+   * Where findings and the guard's own failures go: anything with
+   * `warn(message, extra)`, e.g. a Powertools Logger, which then receives each finding as
+   * `{ leakGuard: finding }`. Default `console` (one line per finding).
+   */
+  logger?: WarnLogger
+  /**
+   * Called with every reported finding (masked, like the log line). Its errors are logged
+   * once and ignored. Default none.
+   */
+  onLeak?: (finding: LeakFinding) => void
+  /**
+   * Writes findings to `console` as JSON (`{"level":"WARN","message":...,"leakGuard":{...}}`)
+   * instead of text lines. Env `LEAK_GUARD_JSON`. Default: true when Lambda's JSON log
+   * format is on (`AWS_LAMBDA_LOG_FORMAT=JSON`). A `logger` always gets structured data.
+   */
+  json?: boolean
+  /**
+   * Named roots to search besides `globalThis`: an object, or a function returning one
+   * (called at each check, e.g. `{ sessions: () => sessions }`; a function value is
+   * always treated as such a getter). Reported as `sessions.get(...)`. Each root costs a
+   * walk of what it reaches at every check. Default none.
+   */
+  watch?: Readonly<Record<string, unknown>>
+  /**
+   * Intended container state: global names (`config`), watch names, or path prefixes
+   * (`globalThis.app.cache`, `sessions.byId`) never reported. A name or prefix that is a
+   * whole root is not walked at all (saving its cost). Env `LEAK_GUARD_IGNORE`
+   * (comma-separated). Default none.
+   */
+  ignore?: readonly string[]
+  /**
+   * The most values one check visits (its cost bound: about 0.1-0.2 µs each); beyond it
+   * the walk stops and says so once. Env `LEAK_GUARD_MAX_NODES`. Default `50000`.
+   */
+  maxNodes?: number
+  /**
+   * More roots, supplied at each check by a function (e.g. module-level variables).
+   * Default none.
+   */
+  roots?: RootProvider | readonly RootProvider[]
+}
+
+/** The error of `throw` mode: the invocation's findings, masked. */
+export class LeakError extends Error {
+  override name = 'LeakError'
+  /** The findings that failed the invocation. */
+  readonly findings: readonly LeakFinding[]
+  constructor(findings: readonly LeakFinding[]) {
+    super(
+      `leakGuard found request data outliving its invocation:\n${findings.map(describeFinding).join('\n')}`,
+    )
+    this.findings = findings
+  }
+}
+
+/** The defaults of {@link leakGuard}. */
+export const leakGuardDefaults = {
+  mode: 'warn',
+  sampleRate: 1,
+  maxNodes: 50_000,
+} as const satisfies Partial<LeakGuardOptions>
+
+const MODES: readonly LeakGuardMode[] = ['warn', 'throw', 'off']
+
+const parseList = (raw: unknown, source: ValueSource): readonly string[] => {
+  const list =
+    typeof raw === 'string'
+      ? raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : raw
+  if (!Array.isArray(list) || !list.every((item) => typeof item === 'string' && item !== '')) {
+    throw new ConfigError(
+      source.name,
+      'must be a list of names or paths (comma-separated in the environment)',
+    )
+  }
+  return list
+}
+
+const errorName = (error: unknown): string => (error instanceof Error ? error.name : typeof error)
+
+/**
+ * Creates the guard. Use it in development and test stages, outermost in the stack:
+ *
+ * ```ts
+ * export const handler = middy(base).use(leakGuard({ mode: 'throw' }))
+ * ```
+ *
+ * @throws {ConfigError} on a bad option or environment variable.
+ */
+export const leakGuard = <
+  TEvent = unknown,
+  TResult = unknown,
+  TErr = Error,
+  TContext extends Context = Context,
+  TInternal extends Record<string, unknown> = Record<string, unknown>,
+>(
+  options: LeakGuardOptions = {},
+): MiddlewareObj<TEvent, TResult, TErr, TContext, TInternal> => {
+  const mode = resolveSetting(
+    options.mode,
+    'mode',
+    'LEAK_GUARD',
+    (raw, source) => parseEnum(raw, source, MODES),
+    leakGuardDefaults.mode,
+  )
+  if (mode === 'off') return { name: 'leakGuard', before: () => undefined }
+
+  const sampleRate = resolveSetting(
+    options.sampleRate,
+    'sampleRate',
+    'LEAK_GUARD_SAMPLE_RATE',
+    (raw, source) => parseNumberInRange(raw, source, 0, 1),
+    leakGuardDefaults.sampleRate,
+  )
+  const json = resolveSetting(
+    options.json,
+    'json',
+    'LEAK_GUARD_JSON',
+    parseBoolean,
+    () => readEnv('AWS_LAMBDA_LOG_FORMAT')?.toUpperCase() === 'JSON',
+  )
+  const ignore = resolveSetting(options.ignore, 'ignore', 'LEAK_GUARD_IGNORE', parseList, [])
+  const maxNodes = resolveSetting(
+    options.maxNodes,
+    'maxNodes',
+    'LEAK_GUARD_MAX_NODES',
+    parsePositiveInteger,
+    leakGuardDefaults.maxNodes,
+  )
+  const { logger, onLeak, watch = {} } = options
+  if (logger !== undefined && typeof (logger as Partial<WarnLogger> | null)?.warn !== 'function') {
+    throw new ConfigError('logger', 'must have a warn(message, extra) method')
+  }
+  if (onLeak !== undefined && typeof onLeak !== 'function') {
+    throw new ConfigError('onLeak', 'must be a function (finding) => void')
+  }
+  if (typeof watch !== 'object' || watch === null) {
+    throw new ConfigError(
+      'watch',
+      'must be an object of named roots: { name: value or () => value }',
+    )
+  }
+  const roots =
+    options.roots === undefined
+      ? []
+      : typeof options.roots === 'function'
+        ? [options.roots]
+        : [...options.roots]
+  if (!roots.every((provider) => typeof provider === 'function')) {
+    throw new ConfigError(
+      'roots',
+      'must be a function () => Iterable<{ label, value }>, or a list of them',
+    )
+  }
+
+  const out = logger ?? console
+  const logOnce = createLogOnce(out, 'leakGuard:')
+  const maxConcurrency = Number(readEnv('AWS_LAMBDA_MAX_CONCURRENCY') ?? 1)
+  const engine = createEngine({
+    maxNodes,
+    watch,
+    ignore,
+    roots,
+    oneAtATime: readEnv('AWS_LAMBDA_FUNCTION_NAME') !== undefined && !(maxConcurrency > 1),
+    onRootError: (name, error) =>
+      logOnce(`root:${name}`, `${name} threw (${errorName(error)}); skipped`),
+    onTruncated: (visited) =>
+      logOnce(
+        'truncated',
+        `a check stopped after ${visited} values (maxNodes); state beyond was not searched`,
+      ),
+  })
+
+  const write = (finding: LeakFinding): void => {
+    const line = describeFinding(finding)
+    if (logger !== undefined) logger.warn(line, { leakGuard: finding })
+    else if (json)
+      console.warn(JSON.stringify({ level: 'WARN', message: line, leakGuard: finding }))
+    else console.warn(line)
+  }
+
+  const report = (findings: readonly LeakFinding[]): void => {
+    for (const finding of findings) {
+      try {
+        write(finding)
+      } catch (error) {
+        logOnce('logger', `the logger threw (${errorName(error)}); findings are not being logged`)
+      }
+      try {
+        onLeak?.(finding)
+      } catch (error) {
+        logOnce('onLeak', `onLeak threw (${errorName(error)}); ignored`)
+      }
+    }
+    if (mode === 'throw' && findings.length > 0) throw new LeakError(findings)
+  }
+
+  let localIds = 0
+  type Req = Request<TEvent, TResult, TErr, TContext, TInternal>
+
+  /** Runs one engine step, logging (once) and swallowing the guard's own failures. */
+  const guarded = (step: () => readonly LeakFinding[]): readonly LeakFinding[] => {
+    try {
+      return step()
+    } catch (error) {
+      logOnce('internal', `check failed (${errorName(error)}); the guard skipped it`)
+      return []
+    }
+  }
+
+  const leakGuardBefore = (request: Req): void => {
+    if (sampleRate < 1 && Math.random() >= sampleRate) return
+    const context = request.context as Partial<Context> | undefined
+    const requestId =
+      typeof context?.awsRequestId === 'string' ? context.awsRequestId : `local-${++localIds}`
+    report(
+      guarded(() => {
+        const remaining =
+          typeof context?.getRemainingTimeInMillis === 'function'
+            ? context.getRemainingTimeInMillis()
+            : undefined
+        return engine.start(request, requestId, request.event, remaining)
+      }),
+    )
+  }
+
+  const leakGuardAfter = (request: Req): void => {
+    report(guarded(() => engine.end(request, request.response)))
+  }
+
+  return {
+    name: 'leakGuard',
+    before: leakGuardBefore,
+    after: leakGuardAfter,
+    onError: leakGuardAfter,
+  }
+}

@@ -1,0 +1,276 @@
+/**
+ * The engine: remembers each invocation's tokens, and at every check walks container
+ * state (changed globals, watched roots, provided roots) looking for them. It knows
+ * nothing of Middy; `index.ts` calls `start` and `end` around each invocation.
+ */
+import {
+  createFindingLog,
+  type LeakFinding,
+  type LeakKind,
+  renderPlace,
+  rootOf,
+} from './findings.js'
+import { mask } from './mask.js'
+import type { NamedRoot, RootProvider } from './roots.js'
+import { classify } from './sensitive.js'
+import { collectTokens, printableKey, type Token } from './tokens.js'
+import { type FoundAs, type Place, type StringVisitor, type WalkRoot, walk } from './walk.js'
+
+/** How many finished invocations' tokens are still looked for. */
+export const HISTORY = 8
+
+/** Global namespaces of the platform: containers, but never request state. */
+const PLATFORM_GLOBALS = new Set<PropertyKey>([
+  'Atomics',
+  'Intl',
+  'JSON',
+  'Math',
+  'Reflect',
+  'WebAssembly',
+  'console',
+  'global',
+  'globalThis',
+])
+
+export interface EngineConfig {
+  maxNodes: number
+  watch: Readonly<Record<string, unknown>>
+  ignore: readonly string[]
+  roots: readonly RootProvider[]
+  /**
+   * True when invocations cannot overlap (Lambda without `AWS_LAMBDA_MAX_CONCURRENCY`):
+   * then an invocation still in flight when the next starts is over (its `after` was
+   * skipped by an early response) and is treated as finished.
+   */
+  oneAtATime: boolean
+  /** Reports a failure of a user-supplied getter or provider (logged once). */
+  onRootError: (name: string, error: unknown) => void
+  /** Reports a walk that ran out of budget (logged once). */
+  onTruncated: (visited: number) => void
+}
+
+interface Invocation {
+  readonly requestId: string
+  readonly tokens: Map<string, Token>
+  /** When the invocation is surely over (its Lambda deadline), in epoch milliseconds. */
+  readonly deadline: number
+}
+
+/** Lambda's longest timeout: the deadline of an invocation whose context does not say. */
+const MAX_INVOCATION_MS = 15 * 60_000
+
+/** Why a token is looked for: it came with this invocation, an earlier one, or another in flight. */
+type Relation = 'own' | 'earlier' | 'other'
+
+interface Needle {
+  readonly invocation: Invocation
+  readonly token: Token
+  readonly relation: Relation
+}
+
+const isContainer = (value: unknown): boolean => {
+  if (typeof value !== 'object' || value === null) return false
+  const proto = Object.getPrototypeOf(value)
+  return (
+    proto === Object.prototype ||
+    proto === null ||
+    proto === Array.prototype ||
+    proto === Map.prototype ||
+    proto === Set.prototype
+  )
+}
+
+const globalLabel = (key: PropertyKey): string =>
+  typeof key === 'symbol'
+    ? `globalThis[${String(key)}]`
+    : /^[A-Za-z_$][\w$]*$/.test(String(key))
+      ? `globalThis.${printableKey(String(key))}`
+      : `globalThis[${printableKey(String(key))}]`
+
+/** True when `where` is `prefix` or lies under it. */
+const under = (where: string, prefix: string): boolean =>
+  where === prefix ||
+  (where.startsWith(prefix) && (where[prefix.length] === '.' || where[prefix.length] === '['))
+
+export const createEngine = (config: EngineConfig) => {
+  const baseline = new Map<PropertyKey, unknown>()
+  const containers = new Set<PropertyKey>()
+  for (const key of Reflect.ownKeys(globalThis)) {
+    const descriptor = Object.getOwnPropertyDescriptor(globalThis, key)
+    if (descriptor === undefined || !('value' in descriptor)) continue
+    baseline.set(key, descriptor.value)
+    if (!PLATFORM_GLOBALS.has(key) && isContainer(descriptor.value)) containers.add(key)
+  }
+  const ignore = config.ignore.flatMap((entry) =>
+    /[.[:\s]/.test(entry) ? [entry] : [entry, `globalThis.${entry}`],
+  )
+  const watch = Object.entries(config.watch)
+  const inFlight = new Map<object, Invocation>()
+  const history: Invocation[] = []
+  const record = createFindingLog()
+
+  /** The roots of container state: changed or new globals, user containers, watched, provided. */
+  const stateRoots = (): WalkRoot[] => {
+    const roots: WalkRoot[] = []
+    for (const key of Reflect.ownKeys(globalThis)) {
+      const descriptor = Object.getOwnPropertyDescriptor(globalThis, key)
+      if (descriptor === undefined || !('value' in descriptor)) continue
+      const value = descriptor.value
+      const known = baseline.has(key)
+      if (known && baseline.get(key) === value && !containers.has(key)) continue
+      roots.push({ label: globalLabel(key), value, newGlobal: !known })
+    }
+    for (const [label, source] of watch) {
+      try {
+        roots.push({ label, value: typeof source === 'function' ? source() : source })
+      } catch (error) {
+        config.onRootError(`watch.${label}`, error)
+      }
+    }
+    for (const provider of config.roots) {
+      try {
+        for (const root of provider() as Iterable<NamedRoot>) roots.push(root)
+      } catch (error) {
+        config.onRootError('roots', error)
+      }
+    }
+    return ignore.length === 0 ? roots : roots.filter((root) => !ignore.includes(root.label))
+  }
+
+  /**
+   * Walks `roots` for the needles and returns the findings to report. `present` collects
+   * every needle value seen, whatever its relation.
+   */
+  const search = (
+    roots: Iterable<WalkRoot>,
+    needles: Map<string, Needle>,
+    foundBy: string,
+    phase: 'start' | 'end',
+    present?: Set<string>,
+  ): LeakFinding[] => {
+    const found: LeakFinding[] = []
+    if (needles.size === 0) return found
+    const values = [...needles.keys()]
+    const shortest = Math.min(...values.map((v) => v.length))
+    const maskKey = (key: string): string =>
+      needles.has(key) || values.some((v) => key.includes(v))
+        ? mask(key, classify(key))
+        : printableKey(key)
+
+    const report = (needle: Needle, as: FoundAs, at: Place): void => {
+      present?.add(needle.token.value)
+      if (needle.relation === 'own' && phase === 'start') return
+      const { token, invocation, relation } = needle
+      if (at.cached && token.kind === undefined) return
+      const root = rootOf(at)
+      const where = renderPlace(at, maskKey)
+      if (ignore.some((prefix) => under(where, prefix))) return
+      const kind: LeakKind =
+        relation === 'other' ? 'cross-request' : root.newGlobal ? 'new-global' : 'persisted'
+      const finding = record({
+        severity: kind === 'cross-request' ? 'critical' : token.kind ? 'high' : 'medium',
+        kind,
+        where,
+        as,
+        cached: at.cached,
+        field: token.field,
+        requestId: invocation.requestId,
+        foundBy,
+        phase,
+        sensitive: token.kind,
+        value: mask(token.value, token.kind),
+      })
+      if (finding !== undefined) found.push(finding)
+    }
+
+    const visit: StringVisitor = (text, as, place) => {
+      const exact = needles.get(text)
+      if (exact !== undefined) report(exact, as, place())
+      if (text.length <= shortest) return
+      for (const value of values) {
+        if (value.length < text.length && text.includes(value)) {
+          report(needles.get(value) as Needle, as === 'key' ? 'key' : 'substring', place())
+        }
+      }
+    }
+
+    const stats = walk(roots, visit, config.maxNodes)
+    if (stats.truncated) config.onTruncated(stats.visited)
+    return found
+  }
+
+  /** Adds an invocation's tokens to `needles`, unless a value is already there. */
+  const addNeedles = (
+    needles: Map<string, Needle>,
+    invocation: Invocation,
+    relation: Relation,
+  ): void => {
+    for (const token of invocation.tokens.values()) {
+      if (!needles.has(token.value)) needles.set(token.value, { invocation, token, relation })
+    }
+  }
+
+  const remember = (invocation: Invocation): void => {
+    history.unshift(invocation)
+    if (history.length > HISTORY) history.pop()
+  }
+
+  /** Finishes, unchecked, invocations whose `after` and `onError` never ran. */
+  const settle = (now: number): void => {
+    for (const [key, invocation] of inFlight) {
+      if (!config.oneAtATime && invocation.deadline > now) continue
+      inFlight.delete(key)
+      remember(invocation)
+    }
+  }
+
+  return {
+    /**
+     * Starts an invocation: reports data of finished invocations still in state (the
+     * proof of persistence), and drops from this event's tokens any value state already held.
+     */
+    start(key: object, requestId: string, event: unknown, remainingMs?: number): LeakFinding[] {
+      const now = Date.now()
+      settle(now)
+      const deadline = now + (remainingMs ?? MAX_INVOCATION_MS)
+      const invocation: Invocation = { requestId, tokens: collectTokens(event), deadline }
+      const needles = new Map<string, Needle>()
+      for (const earlier of history) addNeedles(needles, earlier, 'earlier')
+      addNeedles(needles, invocation, 'own')
+      const present = new Set<string>()
+      const found = search(stateRoots(), needles, requestId, 'start', present)
+      for (const value of present) invocation.tokens.delete(value)
+      inFlight.set(key, invocation)
+      return found
+    },
+
+    /**
+     * Ends an invocation: reports request data left in state, data of other in-flight
+     * invocations in state or in this response (cross-request), then remembers this one.
+     */
+    end(key: object, response: unknown): LeakFinding[] {
+      const invocation = inFlight.get(key)
+      if (invocation === undefined) return []
+      inFlight.delete(key)
+      const needles = new Map<string, Needle>()
+      addNeedles(needles, invocation, 'own')
+      const others = new Map<string, Needle>()
+      for (const other of inFlight.values()) {
+        for (const token of other.tokens.values()) {
+          if (needles.has(token.value) || others.has(token.value)) continue
+          others.set(token.value, { invocation: other, token, relation: 'other' })
+        }
+      }
+      for (const [value, needle] of others) needles.set(value, needle)
+      for (const earlier of history) addNeedles(needles, earlier, 'earlier')
+      const found = search(stateRoots(), needles, invocation.requestId, 'end')
+      found.push(
+        ...search([{ label: 'response', value: response }], others, invocation.requestId, 'end'),
+      )
+      remember(invocation)
+      return found
+    },
+  }
+}
+
+export type Engine = ReturnType<typeof createEngine>

@@ -1,0 +1,43 @@
+/**
+ * Masking: how a value of request data is shown in a finding. Never the raw value, and
+ * never something it can be recovered from: a card keeps only its first six (four when it
+ * is shorter than 16 digits) and last four digits, a token only its scheme and length, anything else becomes a short fingerprint
+ * keyed with a random per-process secret (equal values share a fingerprint within one
+ * process, nothing more).
+ */
+import type { Hmac } from 'node:crypto'
+import { cardDigits, type SensitiveKind } from './sensitive.js'
+
+let key: Buffer | undefined
+let createHmac: ((algorithm: string, key: Buffer) => Hmac) | undefined
+
+/** A short keyed fingerprint of a value: `fp:` and 10 hex digits of HMAC-SHA256. */
+export const fingerprint = (value: string): string => {
+  if (createHmac === undefined || key === undefined) {
+    const crypto = process.getBuiltinModule('node:crypto')
+    createHmac = crypto.createHmac
+    key = crypto.randomBytes(32)
+  }
+  return `fp:${createHmac('sha256', key).update(value).digest('hex').slice(0, 10)}`
+}
+
+/** Masks one value according to its sensitive kind (if any). */
+export const mask = (value: string, kind: SensitiveKind | undefined): string => {
+  switch (kind) {
+    case 'card': {
+      const digits = cardDigits(value)
+      const head = digits.length >= 16 ? 6 : 4
+      return `${digits.slice(0, head)}${'*'.repeat(digits.length - head - 4)}${digits.slice(-4)}`
+    }
+    case 'jwt':
+      return `<jwt, ${value.length} chars>`
+    case 'bearer':
+      return `<bearer token, ${value.length} chars>`
+    case 'aws-access-key':
+      return `<aws access key ${value.slice(0, 4)}, ${value.length} chars>`
+    case 'email':
+      return `<email ${fingerprint(value.toLowerCase())}>`
+    default:
+      return fingerprint(value)
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Collects the tokens of an event: the distinctive values that came with it, each with
+ * the event field it came from. JSON strings (API Gateway's `body`, SQS and SNS
+ * messages) are parsed and their fields collected too, after base64 decoding when the
+ * event says `isBase64Encoded`.
+ */
+import { mask } from './mask.js'
+import { bearerToken, classify, type SensitiveKind } from './sensitive.js'
+
+/** One value that came with an invocation's event. */
+export interface Token {
+  /** The raw value (a number is kept as its decimal string). Never printed. */
+  readonly value: string
+  /** The event field it came from, e.g. `body.card.number`. */
+  readonly field: string
+  /** The sensitive kind of the value, if it is one. */
+  readonly kind: SensitiveKind | undefined
+}
+
+/** Strings shorter than this are never tokens (unless sensitive). */
+export const MIN_TOKEN_LENGTH = 8
+/** Strings longer than this are not tokens themselves (their JSON fields still are). */
+const MAX_TOKEN_LENGTH = 65_536
+const MAX_TOKENS = 512
+const MAX_EVENT_NODES = 10_000
+const MAX_DEPTH = 32
+
+/** Letters-only words and phrases (`keep-alive`, `gzip, deflate`), MIME types, regions. */
+const NOT_DISTINCTIVE = [
+  /^[a-z]+(?:[ ,_-]+[a-z]+)*$/i,
+  /^[a-z]+\/[\w.+*-]+(?:\s*;\s*[\w-]+=[\w-]+)*$/i,
+  /^[a-z]{2}(?:-gov)?-[a-z]+-\d$/,
+]
+
+/** Event fields that hold the same value for every request to a function. */
+const CONSTANT_FIELDS = new Set([
+  'accountId',
+  'apiId',
+  'awsRegion',
+  'domainName',
+  'domainPrefix',
+  'eventSource',
+  'eventSourceARN',
+  'eventVersion',
+  'protocol',
+  'resource',
+  'resourceId',
+  'resourcePath',
+  'routeKey',
+  'stage',
+  'stageVariables',
+  'version',
+])
+
+/** True when a string is distinctive enough to identify the request it came with. */
+export const isDistinctive = (value: string): boolean =>
+  value.length >= MIN_TOKEN_LENGTH &&
+  value.length <= MAX_TOKEN_LENGTH &&
+  value.trim() === value &&
+  !NOT_DISTINCTIVE.some((re) => re.test(value))
+
+const IDENTIFIER = /^[A-Za-z_$][\w$-]*$/
+
+/** How a key appears in a printed path: itself if harmless, masked if it may be request data. */
+export const printableKey = (key: string): string => {
+  const kind = classify(key)
+  if (kind !== undefined || (!IDENTIFIER.test(key) && isDistinctive(key))) return mask(key, kind)
+  return key
+}
+
+const fieldPath = (parent: string, key: string | number): string =>
+  typeof key === 'number'
+    ? `${parent}[${key}]`
+    : `${parent}${parent === '' ? '' : '.'}${printableKey(key)}`
+
+const parseJson = (text: string): unknown => {
+  const first = text.trimStart()[0]
+  if (first !== '{' && first !== '[') return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+const decodeBase64 = (text: string): string | undefined => {
+  try {
+    return Buffer.from(text, 'base64').toString('utf8')
+  } catch {
+    return undefined
+  }
+}
+
+/** Collects the tokens of an event, keyed by value (the first field a value appears in wins). */
+export const collectTokens = (event: unknown): Map<string, Token> => {
+  const tokens = new Map<string, Token>()
+  let budget = MAX_EVENT_NODES
+
+  const add = (value: string, field: string, kind = classify(value)): void => {
+    if (tokens.size >= MAX_TOKENS || tokens.has(value)) return
+    if (kind === undefined && !isDistinctive(value)) return
+    tokens.set(value, { value, field, kind })
+  }
+
+  const visit = (value: unknown, field: string, depth: number, base64: boolean): void => {
+    if (--budget < 0 || depth > MAX_DEPTH) return
+    if (typeof value === 'string') {
+      add(value, field)
+      const inner = bearerToken(value)
+      if (inner !== undefined) add(inner, field, classify(inner) ?? 'bearer')
+      const text = base64 ? decodeBase64(value) : value
+      if (text === undefined) return
+      if (base64) add(text, field)
+      const parsed = parseJson(text)
+      if (parsed !== undefined) visit(parsed, field, depth + 1, false)
+    } else if (typeof value === 'number') {
+      if (Number.isInteger(value) && Math.abs(value) >= 10_000_000) add(String(value), field)
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length && budget > 0; i++) {
+        visit(
+          Object.getOwnPropertyDescriptor(value, i)?.value,
+          fieldPath(field, i),
+          depth + 1,
+          false,
+        )
+      }
+    } else if (typeof value === 'object' && value !== null) {
+      const proto = Object.getPrototypeOf(value)
+      if (proto !== Object.prototype && proto !== null) return
+      const encoded = Object.getOwnPropertyDescriptor(value, 'isBase64Encoded')?.value === true
+      for (const [key, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(value))) {
+        if (CONSTANT_FIELDS.has(key) || !('value' in descriptor)) continue
+        const isBody = encoded && key === 'body'
+        visit(descriptor.value, fieldPath(field, key), depth + 1, isBody)
+      }
+    }
+  }
+
+  visit(event, '', 0, false)
+  return tokens
+}

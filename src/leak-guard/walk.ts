@@ -1,0 +1,241 @@
+/**
+ * A bounded, side-effect-free walk over container state. It reads own data properties
+ * through property descriptors and collections through the built-in iterators captured
+ * here, so it never runs a getter, a Proxy trap or an overridden method; it walks each
+ * object once (cycles are harmless) and stops after a fixed number of nodes.
+ */
+import type { types as UtilTypes } from 'node:util'
+import { ORC_CACHE_BRAND } from '../shared/brand.js'
+import type { NamedRoot } from './roots.js'
+
+/** A root to walk, with what the engine needs to know about it. */
+export interface WalkRoot extends NamedRoot {
+  /** True for a global property that did not exist when the guard was created. */
+  readonly newGlobal?: boolean
+}
+
+/** How a step from a parent to a child is written in a path. */
+export enum Step {
+  Root,
+  Property,
+  Index,
+  MapValue,
+  MapKey,
+  SetItem,
+  Bytes,
+}
+
+/** A place in state: a chain of steps back to its root. Built only for matches. */
+export interface Place {
+  readonly parent: Place | undefined
+  readonly step: Step
+  /** The property key, index, Map key, or (for a root) the root. */
+  readonly key: unknown
+  /** True inside an orcCache store: intended container state. */
+  readonly cached: boolean
+}
+
+/** How a string was found: as a whole value, inside a longer string, or as a key. */
+export type FoundAs = 'value' | 'substring' | 'key'
+
+/** Called for every string (and long number) met; `place` builds the path on demand. */
+export type StringVisitor = (text: string, as: 'value' | 'key', place: () => Place) => void
+
+/** What a walk did. */
+export interface WalkStats {
+  /** Nodes (values) visited. */
+  visited: number
+  /** True when the node budget ran out before the walk was complete. */
+  truncated: boolean
+  /** Proxies met and not entered. */
+  proxies: number
+}
+
+const SKIPPED_FUNCTION_KEYS = new Set<PropertyKey>([
+  'prototype',
+  'length',
+  'name',
+  'caller',
+  'arguments',
+])
+const MAX_BYTES = 65_536
+const mapForEach = Map.prototype.forEach
+const setForEach = Set.prototype.forEach
+const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object
+const intrinsicGetter = (name: string) =>
+  Object.getOwnPropertyDescriptor(typedArrayProto, name)?.get as (this: unknown) => unknown
+const taBuffer = intrinsicGetter('buffer')
+const taOffset = intrinsicGetter('byteOffset')
+const taLength = intrinsicGetter('byteLength')
+
+let utilTypes: typeof UtilTypes | undefined
+
+const place = (parent: Place | undefined, step: Step, key: unknown, cached: boolean): Place => ({
+  parent,
+  step,
+  key,
+  cached,
+})
+
+/** The method `name` of an object, found without running getters on its prototype chain. */
+const methodOf = (object: object, name: string): ((...args: unknown[]) => unknown) | undefined => {
+  for (let o: object | null = object; o !== null; o = Object.getPrototypeOf(o)) {
+    const descriptor = Object.getOwnPropertyDescriptor(o, name)
+    if (descriptor !== undefined)
+      return typeof descriptor.value === 'function' ? descriptor.value : undefined
+  }
+  return undefined
+}
+
+const isLongNumber = (value: unknown): value is number | bigint =>
+  (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) >= 10_000_000) ||
+  (typeof value === 'bigint' && (value >= 10_000_000n || value <= -10_000_000n))
+
+/**
+ * Walks `roots` breadth-first, calling `visit` for every string met (values, keys, the
+ * text of small byte buffers) and every long integer (as its decimal string), visiting at
+ * most `maxNodes` values in all.
+ */
+export const walk = (
+  roots: Iterable<WalkRoot>,
+  visit: StringVisitor,
+  maxNodes: number,
+): WalkStats => {
+  utilTypes ??= process.getBuiltinModule('node:util').types
+  const types = utilTypes
+  const seen = new Set<object>()
+  const values: unknown[] = []
+  const places: Place[] = []
+  const stats: WalkStats = { visited: 0, truncated: false, proxies: 0 }
+
+  /** Visits one value; returns false once the budget is spent. */
+  const child = (value: unknown, parent: Place | undefined, step: Step, key: unknown): boolean => {
+    if (stats.visited >= maxNodes) {
+      stats.truncated = true
+      return false
+    }
+    stats.visited++
+    const cached = parent?.cached ?? false
+    if (typeof value === 'string') {
+      visit(value, 'value', () => place(parent, step, key, cached))
+    } else if (isLongNumber(value)) {
+      visit(String(value), 'value', () => place(parent, step, key, cached))
+    } else if ((typeof value === 'object' && value !== null) || typeof value === 'function') {
+      if (seen.has(value)) return true
+      seen.add(value)
+      values.push(value)
+      places.push(place(parent, step, key, cached))
+    }
+    return true
+  }
+
+  const key = (text: string, parent: Place, step: Step, k: unknown): void =>
+    visit(text, 'key', () => place(parent, step, k, parent.cached))
+
+  const entries = (object: object, at: Place): void => {
+    const iterate = methodOf(object, 'entries')
+    if (iterate === undefined) return
+    let index = 0
+    for (const entry of Reflect.apply(iterate, object, []) as Iterable<unknown>) {
+      if (!Array.isArray(entry) || !child(entry[1], at, Step.MapValue, entry[0])) return
+      if (typeof entry[0] === 'string') key(entry[0], at, Step.MapValue, entry[0])
+      else if (!child(entry[0], at, Step.MapKey, index)) return
+      index++
+    }
+  }
+
+  const expand = (object: object, parent: Place): void => {
+    if (types.isProxy(object)) {
+      stats.proxies++
+      return
+    }
+    const cached =
+      parent.cached || Object.getOwnPropertyDescriptor(object, ORC_CACHE_BRAND)?.value === true
+    const at = cached === parent.cached ? parent : { ...parent, cached }
+    if (types.isMap(object)) {
+      let index = 0
+      let open = true
+      Reflect.apply(mapForEach, object, [
+        (value: unknown, k: unknown) => {
+          if (!open) return
+          if (typeof k === 'string') key(k, at, Step.MapValue, k)
+          else open = child(k, at, Step.MapKey, index)
+          if (open) open = child(value, at, Step.MapValue, k)
+          index++
+        },
+      ])
+      return
+    }
+    if (types.isSet(object)) {
+      let index = 0
+      let open = true
+      Reflect.apply(setForEach, object, [
+        (value: unknown) => {
+          if (open) open = child(value, at, Step.SetItem, index++)
+        },
+      ])
+      return
+    }
+    if (cached && at !== parent) {
+      entries(object, at)
+      return
+    }
+    if (types.isUint8Array(object)) {
+      const length = Reflect.apply(taLength, object, []) as number
+      if (length > 0 && length <= MAX_BYTES) {
+        const buffer = Reflect.apply(taBuffer, object, []) as ArrayBuffer
+        const offset = Reflect.apply(taOffset, object, []) as number
+        const text = Buffer.from(buffer, offset, length).toString('utf8')
+        visit(text, 'value', () => place(at, Step.Bytes, undefined, cached))
+      }
+      return
+    }
+    if (
+      types.isTypedArray(object) ||
+      types.isAnyArrayBuffer(object) ||
+      types.isDataView(object) ||
+      types.isDate(object) ||
+      types.isRegExp(object) ||
+      types.isPromise(object) ||
+      types.isWeakMap(object) ||
+      types.isWeakSet(object)
+    ) {
+      return
+    }
+    if (Array.isArray(object)) {
+      const length = Object.getOwnPropertyDescriptor(object, 'length')?.value as number
+      for (let i = 0; i < length; i++) {
+        const descriptor = Object.getOwnPropertyDescriptor(object, i)
+        if (
+          descriptor !== undefined &&
+          'value' in descriptor &&
+          !child(descriptor.value, at, Step.Index, i)
+        ) {
+          return
+        }
+      }
+      return
+    }
+    const isFunction = typeof object === 'function'
+    for (const k of Reflect.ownKeys(object)) {
+      if (isFunction && SKIPPED_FUNCTION_KEYS.has(k)) continue
+      const descriptor = Object.getOwnPropertyDescriptor(object, k)
+      if (descriptor === undefined || !('value' in descriptor)) continue
+      if (typeof k === 'string') key(k, at, Step.Property, k)
+      if (!child(descriptor.value, at, Step.Property, k)) return
+    }
+  }
+
+  for (const root of roots) {
+    if (!child(root.value, undefined, Step.Root, root)) break
+  }
+  for (let i = 0; i < values.length; i++) {
+    try {
+      expand(values[i] as object, places[i] as Place)
+    } catch {
+      // A hostile object (say, a throwing iterator in a branded store): skip it.
+    }
+    values[i] = undefined
+  }
+  return stats
+}
