@@ -81,7 +81,11 @@ const compareNames = (a: string, b: string): number => {
  * names keep their order), joined with `&`.
  */
 export const canonicalQuery = (pairs: string[]): string =>
-  pairs.length === 0 ? '' : pairs.length === 1 ? (pairs[0] as string) : pairs.sort(compareNames).join('&')
+  pairs.length === 0
+    ? ''
+    : pairs.length === 1
+      ? (pairs[0] as string)
+      : pairs.sort(compareNames).join('&')
 
 const encode = encodeURIComponent
 
@@ -92,7 +96,8 @@ const queryPairsFromParameters = (event: Bag): string[] => {
   if (isBag(multi)) {
     for (const name in multi) {
       const values = multi[name]
-      if (Array.isArray(values)) for (const value of values) pairs.push(`${encode(name)}=${encode(String(value))}`)
+      if (Array.isArray(values))
+        for (const value of values) pairs.push(`${encode(name)}=${encode(String(value))}`)
     }
   } else if (isBag(single)) {
     for (const name in single) pairs.push(`${encode(name)}=${encode(String(single[name]))}`)
@@ -151,7 +156,8 @@ export const readHttpRequest = (event: unknown): HttpRequest | undefined => {
 }
 
 /** A one-way digest of caller credentials, so that keys never hold a token in clear. */
-export const digest = (text: string): string => createHash('sha256').update(text).digest('base64url')
+export const digest = (text: string): string =>
+  createHash('sha256').update(text).digest('base64url')
 
 /** Cache-Control directives, lower-case names; a directive without a value maps to `''`. */
 export const parseCacheControl = (header: string | undefined): Map<string, string> => {
@@ -161,7 +167,13 @@ export const parseCacheControl = (header: string | undefined): Map<string, strin
     const eq = part.indexOf('=')
     const name = (eq === -1 ? part : part.slice(0, eq)).trim().toLowerCase()
     if (name === '') continue
-    const value = eq === -1 ? '' : part.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1')
+    const value =
+      eq === -1
+        ? ''
+        : part
+            .slice(eq + 1)
+            .trim()
+            .replace(/^"(.*)"$/, '$1')
     if (!directives.has(name)) directives.set(name, value)
   }
   return directives
@@ -225,7 +237,8 @@ export const decideStore = (
   statusAllowed: boolean,
   nowMs: number = Date.now(),
 ): StoreDecision => {
-  if (!isBag(response)) return { store: false, reason: 'the response is not an HTTP response object' }
+  if (!isBag(response))
+    return { store: false, reason: 'the response is not an HTTP response object' }
   const status = response.statusCode
   const negative = status === 404 || status === 410
   if (!statusAllowed && !(negative && rules.negativeTtl > 0)) {
@@ -259,7 +272,8 @@ export const decideStore = (
     }
   }
   if (freshness !== undefined) ttl = Math.min(ttl, freshness)
-  if (ttl <= 0) return { store: false, reason: 'the response is already stale (max-age, s-maxage or Expires)' }
+  if (ttl <= 0)
+    return { store: false, reason: 'the response is already stale (max-age, s-maxage or Expires)' }
   return { store: true, ttl, vary, shareable: cacheControl.has('public') || sMaxAge !== undefined }
 }
 
@@ -267,7 +281,10 @@ export const decideStore = (
 export const etagOf = (response: Bag): string | undefined => responseHeader(response, 'etag')
 
 /** Weak comparison of `If-None-Match` with an ETag (RFC 9110 §13.1.2). */
-export const ifNoneMatchHits = (ifNoneMatch: string | undefined, etag: string | undefined): boolean => {
+export const ifNoneMatchHits = (
+  ifNoneMatch: string | undefined,
+  etag: string | undefined,
+): boolean => {
   if (ifNoneMatch === undefined || etag === undefined) return false
   if (ifNoneMatch.trim() === '*') return true
   const weakless = (tag: string) => tag.trim().replace(/^W\//, '')
@@ -276,7 +293,9 @@ export const ifNoneMatchHits = (ifNoneMatch: string | undefined, etag: string | 
 }
 
 /** Request Cache-Control directives a client may use to skip the cache (only when allowed). */
-export const requestCacheDirectives = (request: HttpRequest): { noCache: boolean; noStore: boolean } => {
+export const requestCacheDirectives = (
+  request: HttpRequest,
+): { noCache: boolean; noStore: boolean } => {
   const directives = parseCacheControl(request.headers['cache-control'])
   const pragmaNoCache = /(?:^|,)\s*no-cache\s*(?:,|$)/i.test(request.headers.pragma ?? '')
   return {
@@ -286,7 +305,14 @@ export const requestCacheDirectives = (request: HttpRequest): { noCache: boolean
 }
 
 /** Headers a 304 carries over from the stored response (RFC 9110 §15.4.5). */
-const NOT_MODIFIED_HEADERS = ['cache-control', 'content-location', 'date', 'etag', 'expires', 'vary']
+const NOT_MODIFIED_HEADERS = [
+  'cache-control',
+  'content-location',
+  'date',
+  'etag',
+  'expires',
+  'vary',
+]
 
 /**
  * Builds the response for a hit: the stored response with `Age` and the status
@@ -313,7 +339,10 @@ export const hitResponse = (
       ? { statusCode: 304, multiValueHeaders: toMulti(headers), body: '' }
       : { statusCode: 304, headers, body: '' }
   }
-  return withHeaders(stored, { age: String(ageSeconds), ...(statusHeader ? { [statusHeader]: statusValue } : {}) })
+  return withHeaders(stored, {
+    age: String(ageSeconds),
+    ...(statusHeader ? { [statusHeader]: statusValue } : {}),
+  })
 }
 
 const toMulti = (headers: Record<string, string>): Record<string, string[]> => {
@@ -327,5 +356,8 @@ export const withHeaders = (response: Bag, extra: Record<string, string>): Bag =
   if (isBag(response.multiValueHeaders) && !isBag(response.headers)) {
     return { ...response, multiValueHeaders: { ...response.multiValueHeaders, ...toMulti(extra) } }
   }
-  return { ...response, headers: { ...(isBag(response.headers) ? response.headers : {}), ...extra } }
+  return {
+    ...response,
+    headers: { ...(isBag(response.headers) ? response.headers : {}), ...extra },
+  }
 }

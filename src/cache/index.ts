@@ -26,7 +26,14 @@ import {
   requestCacheDirectives,
   withHeaders,
 } from './http.js'
-import { type CompiledKey, compileKey, derivedPrefix, encodeTuple, type KeyValue, normaliseKey } from './key.js'
+import {
+  type CompiledKey,
+  compileKey,
+  derivedPrefix,
+  encodeTuple,
+  type KeyValue,
+  normaliseKey,
+} from './key.js'
 import { type OrcCacheEventType, type OrcCacheOptions, resolveCacheOptions } from './options.js'
 import { errorName, snapshot, stringBytes } from './snapshot.js'
 
@@ -136,7 +143,8 @@ const POWERTOOLS_CLEANUP_KEYS = [
   'powertools-for-aws.idempotency',
 ] as const
 
-const isCallable = (value: unknown): value is (...args: never[]) => unknown => typeof value === 'function'
+const isCallable = (value: unknown): value is (...args: never[]) => unknown =>
+  typeof value === 'function'
 
 const statusOf = (response: unknown): number | undefined => {
   if (response === null || typeof response !== 'object') return undefined
@@ -152,14 +160,21 @@ const defaultCacheable = (response: unknown): boolean => {
 const passThrough = () => {}
 
 /** Key of the entries derived from `base` for one principal. */
-const principalKey = (base: string, credentials: string): string => `${derivedPrefix(base)}p${digest(credentials)}`
+const principalKey = (base: string, credentials: string): string =>
+  `${derivedPrefix(base)}p${digest(credentials)}`
 
 /** Key of the entry for one set of Vary values, under `key`. */
 const varyKey = (key: string, vary: readonly string[], http: HttpRequest): string => {
   const values: string[] = []
   for (const name of vary) {
     const value = http.headers[name]
-    values.push(value === undefined ? '' : name === 'authorization' || name === 'cookie' ? digest(value) : value)
+    values.push(
+      value === undefined
+        ? ''
+        : name === 'authorization' || name === 'cookie'
+          ? digest(value)
+          : value,
+    )
   }
   return `${key.startsWith('\u0002') ? key : derivedPrefix(key)}v${encodeTuple(values.length ? ['', ...values] : [''])}`
 }
@@ -189,7 +204,8 @@ export const orcCache = <
 ): OrcCacheMiddleware<TEvent, TResult, TErr, TContext, TInternal> => {
   const resolved = resolveCacheOptions(options as OrcCacheOptions<never, never, never>)
   const { cacheable = defaultCacheable, onEvent, logger = console } = options
-  if (!isCallable(cacheable)) throw new ConfigError('cacheable', 'must be a function (response, request) => boolean')
+  if (!isCallable(cacheable))
+    throw new ConfigError('cacheable', 'must be a function (response, request) => boolean')
   if (onEvent !== undefined && !isCallable(onEvent)) {
     throw new ConfigError('onEvent', 'must be a function (type, key) => void')
   }
@@ -198,7 +214,15 @@ export const orcCache = <
   }
   const logOnce = createLogOnce(logger, 'orcCache:')
 
-  const counters = { hits: 0, misses: 0, stores: 0, rejects: 0, evictions: 0, bypasses: 0, stale: 0 }
+  const counters = {
+    hits: 0,
+    misses: 0,
+    stores: 0,
+    rejects: 0,
+    evictions: 0,
+    bypasses: 0,
+    stale: 0,
+  }
   const emit = onEvent
     ? (type: OrcCacheEventType, key: string | undefined) => {
         try {
@@ -231,7 +255,9 @@ export const orcCache = <
       const base = normaliseKey(key)
       if (base === undefined) return false
       const prefix = derivedPrefix(base)
-      const doomed = [...store.keys()].filter((stored) => stored === base || stored.startsWith(prefix))
+      const doomed = [...store.keys()].filter(
+        (stored) => stored === base || stored.startsWith(prefix),
+      )
       for (const stored of doomed) store.delete(stored)
       return doomed.length > 0
     },
@@ -262,7 +288,8 @@ export const orcCache = <
     let cleanups: Array<(request: Req) => unknown> | undefined
     for (const name of POWERTOOLS_CLEANUP_KEYS) {
       const cleanup = internal[name]
-      if (typeof cleanup === 'function') (cleanups ??= []).push(cleanup as (request: Req) => unknown)
+      if (typeof cleanup === 'function')
+        (cleanups ??= []).push(cleanup as (request: Req) => unknown)
     }
     if (cleanups === undefined) return undefined
     return (async () => {
@@ -270,19 +297,35 @@ export const orcCache = <
         try {
           await cleanup(request)
         } catch (error) {
-          logOnce(`cleanup:${errorName(error)}`, `a Powertools cleanup failed on a hit (${errorName(error)})`)
+          logOnce(
+            `cleanup:${errorName(error)}`,
+            `a Powertools cleanup failed on a hit (${errorName(error)})`,
+          )
         }
       }
     })()
   }
 
   /** Answers from an entry; returns the cleanup promise when Powertools middlewares need one. */
-  const answer = (request: Req, entry: Entry, key: string, http: HttpRequest | undefined, status: string) => {
+  const answer = (
+    request: Req,
+    entry: Entry,
+    key: string,
+    http: HttpRequest | undefined,
+    status: string,
+  ) => {
     let response = entry.value
     if (entry.kind === HTTP) {
       const age = Math.max(0, Math.floor((now() - entry.storedAt) / 1000))
-      const notModified = http !== undefined && ifNoneMatchHits(http.headers['if-none-match'], entry.etag)
-      response = hitResponse(entry.value as Record<string, unknown>, age, header, status, notModified)
+      const notModified =
+        http !== undefined && ifNoneMatchHits(http.headers['if-none-match'], entry.etag)
+      response = hitResponse(
+        entry.value as Record<string, unknown>,
+        age,
+        header,
+        status,
+        notModified,
+      )
     }
     request.earlyResponse = response as TResult
     emit?.(status === 'HIT' ? 'hit' : 'stale', key)
@@ -290,10 +333,21 @@ export const orcCache = <
   }
 
   /** The fresh entry for `key` (following a Vary marker), or undefined; notes a stale one. */
-  const find = (key: string, http: HttpRequest | undefined, at: number, pending: { stale?: Entry }) => {
+  const find = (
+    key: string,
+    http: HttpRequest | undefined,
+    at: number,
+    pending: { stale?: Entry },
+  ) => {
     let entry = store.get(key)
-    if (entry !== undefined && entry.kind === VARY && http !== undefined && entry.vary !== undefined) {
-      entry = entry.expiresAt + staleIfError > at ? store.get(varyKey(key, entry.vary, http)) : undefined
+    if (
+      entry !== undefined &&
+      entry.kind === VARY &&
+      http !== undefined &&
+      entry.vary !== undefined
+    ) {
+      entry =
+        entry.expiresAt + staleIfError > at ? store.get(varyKey(key, entry.vary, http)) : undefined
     }
     if (entry === undefined || entry.kind === VARY) return undefined
     if (entry.expiresAt > at) return entry
@@ -310,15 +364,24 @@ export const orcCache = <
       return
     }
     try {
-      key = userKey !== undefined ? userKey(request.event, request.context) : http && `${http.method} ${http.target}`
+      key =
+        userKey !== undefined
+          ? userKey(request.event, request.context)
+          : http && `${http.method} ${http.target}`
     } catch (error) {
-      logOnce(`key:${errorName(error)}`, `the key selector failed (${errorName(error)}); such invocations bypass the cache`)
+      logOnce(
+        `key:${errorName(error)}`,
+        `the key selector failed (${errorName(error)}); such invocations bypass the cache`,
+      )
       bypass()
       return
     }
     if (key === undefined) {
       if (userKey === undefined && http === undefined) {
-        logOnce('no-key', 'no key option or ORC_CACHE_KEY is set and the event is not an HTTP event; it bypasses the cache')
+        logOnce(
+          'no-key',
+          'no key option or ORC_CACHE_KEY is set and the event is not an HTTP event; it bypasses the cache',
+        )
       }
       bypass()
       return
@@ -354,7 +417,8 @@ export const orcCache = <
     ;(request.internal as Record<symbol, unknown>)[pendingSlot] = pending
     if (singleFlight) {
       const flight = inflight.get(key)
-      if (flight !== undefined && flight.deadline > at) return waitForFlight(request, pending, flight)
+      if (flight !== undefined && flight.deadline > at)
+        return waitForFlight(request, pending, flight)
       pending.flight = startFlight(key, request, at)
     }
     counters.misses++
@@ -410,7 +474,10 @@ export const orcCache = <
     try {
       return lookup(request)
     } catch (error) {
-      logOnce(`lookup:${errorName(error)}`, `a lookup failed (${errorName(error)}); the invocation went on uncached`)
+      logOnce(
+        `lookup:${errorName(error)}`,
+        `a lookup failed (${errorName(error)}); the invocation went on uncached`,
+      )
     }
   }
 
@@ -424,7 +491,10 @@ export const orcCache = <
   const storeResponse = (pending: Pending, response: TResult, request: Req): boolean => {
     const { http } = pending
     let key = pending.key
-    const allowed = cacheable(response, request as unknown as Request<TEvent, TResult, Error, Context>)
+    const allowed = cacheable(
+      response,
+      request as unknown as Request<TEvent, TResult, Error, Context>,
+    )
     let entryTtl = ttl
     let kind: Entry['kind'] = PLAIN
     let shareable = false
@@ -449,21 +519,46 @@ export const orcCache = <
     const copy = snapshot(response)
     if (!copy.ok) {
       const where = copy.path ? ` at ${copy.path}` : ''
-      reject(key, `copy:${copy.reason}`, `a response was not cached: it contains ${copy.reason}${where} (only JSON-shaped data is cached)`)
+      reject(
+        key,
+        `copy:${copy.reason}`,
+        `a response was not cached: it contains ${copy.reason}${where} (only JSON-shaped data is cached)`,
+      )
       return false
     }
     const size = copy.bytes + stringBytes(key) + ENTRY_OVERHEAD_BYTES
     if (size > maxEntryBytes) {
-      reject(key, 'too-large', `a response of about ${size} bytes was not cached: maxEntryBytes is ${maxEntryBytes}`)
+      reject(
+        key,
+        'too-large',
+        `a response of about ${size} bytes was not cached: maxEntryBytes is ${maxEntryBytes}`,
+      )
       return false
     }
     const storedAt = now()
     const expiresAt = storedAt + entryTtl
-    const entry: Entry = { kind, value: copy.value, storedAt, expiresAt, shareable, etag, vary: undefined }
+    const entry: Entry = {
+      kind,
+      value: copy.value,
+      storedAt,
+      expiresAt,
+      shareable,
+      etag,
+      vary: undefined,
+    }
     if (vary !== undefined && http !== undefined) {
       const previous = store.peek(key)
-      const markerExpiry = previous?.kind === VARY ? Math.max(previous.expiresAt, expiresAt) : expiresAt
-      const marker: Entry = { kind: VARY, value: undefined, storedAt, expiresAt: markerExpiry, shareable, etag: undefined, vary }
+      const markerExpiry =
+        previous?.kind === VARY ? Math.max(previous.expiresAt, expiresAt) : expiresAt
+      const marker: Entry = {
+        kind: VARY,
+        value: undefined,
+        storedAt,
+        expiresAt: markerExpiry,
+        shareable,
+        etag: undefined,
+        vary,
+      }
       store.set(key, marker, { size: stringBytes(key) + ENTRY_OVERHEAD_BYTES + vary.join().length })
       key = varyKey(key, vary, http)
     }
@@ -516,11 +611,16 @@ export const orcCache = <
       } else if (!pending.noStore) {
         stored = storeResponse(pending, response, request)
         if (header !== undefined && pending.http !== undefined && status !== undefined) {
-          request.response = withHeaders(response as Record<string, unknown>, { [header]: 'MISS' }) as TResult
+          request.response = withHeaders(response as Record<string, unknown>, {
+            [header]: 'MISS',
+          }) as TResult
         }
       }
     } catch (error) {
-      logOnce(`store:${errorName(error)}`, `storing a response failed (${errorName(error)}); it was not cached`)
+      logOnce(
+        `store:${errorName(error)}`,
+        `storing a response failed (${errorName(error)}); it was not cached`,
+      )
     } finally {
       endFlight(pending, stored)
     }

@@ -270,7 +270,10 @@ const parseHeaderName = (raw: unknown, source: ValueSource): string | undefined 
     if (source.fromEnv && /^(off|false|none)$/i.test(name)) return undefined
     if (TOKEN.test(name)) return name.toLowerCase()
   }
-  throw new ConfigError(source.name, 'must be a header name such as x-orc-cache, or false (off) to send none')
+  throw new ConfigError(
+    source.name,
+    'must be a header name such as x-orc-cache, or false (off) to send none',
+  )
 }
 
 const defaultMaxBytes = (env: NodeJS.ProcessEnv): number => {
@@ -348,8 +351,22 @@ export const resolveCacheOptions = (
     maxBytes,
     maxEntryBytes,
     http: resolveSetting(options.http, 'http', 'ORC_CACHE_HTTP', parseBoolean, true, env),
-    methods: resolveSetting(options.methods, 'methods', 'ORC_CACHE_METHODS', parseMethods, DEFAULT_METHODS, env),
-    negativeTtl: resolveSetting(options.negativeTtl, 'negativeTtl', 'ORC_CACHE_NEGATIVE_TTL', parseDuration, 0, env),
+    methods: resolveSetting(
+      options.methods,
+      'methods',
+      'ORC_CACHE_METHODS',
+      parseMethods,
+      DEFAULT_METHODS,
+      env,
+    ),
+    negativeTtl: resolveSetting(
+      options.negativeTtl,
+      'negativeTtl',
+      'ORC_CACHE_NEGATIVE_TTL',
+      parseDuration,
+      0,
+      env,
+    ),
     authenticated: resolveSetting(
       options.authenticated,
       'authenticated',
@@ -366,8 +383,29 @@ export const resolveCacheOptions = (
       false,
       env,
     ),
-    header: resolveSetting(options.header, 'header', 'ORC_CACHE_HEADER', parseHeaderName, 'x-orc-cache', env),
-    staleIfError: resolveSetting(options.staleIfError, 'staleIfError', 'ORC_CACHE_STALE_IF_ERROR', parseDuration, 0, env),
-    singleFlight: resolveSetting(options.singleFlight, 'singleFlight', 'ORC_CACHE_SINGLE_FLIGHT', parseBoolean, true, env),
+    header: resolveSetting(
+      options.header,
+      'header',
+      'ORC_CACHE_HEADER',
+      parseHeaderName,
+      'x-orc-cache',
+      env,
+    ),
+    staleIfError: resolveSetting(
+      options.staleIfError,
+      'staleIfError',
+      'ORC_CACHE_STALE_IF_ERROR',
+      parseDuration,
+      0,
+      env,
+    ),
+    singleFlight: resolveSetting(
+      options.singleFlight,
+      'singleFlight',
+      'ORC_CACHE_SINGLE_FLIGHT',
+      parseBoolean,
+      true,
+      env,
+    ),
   }
 }

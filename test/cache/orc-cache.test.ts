@@ -222,7 +222,12 @@ describe('orcCache with the real @middy/core', () => {
   })
 
   it('evicts the least recently used entries to honour maxEntries', async () => {
-    const cache = orcCache({ ...plain, key: 'pathParameters.id', maxEntries: 2, logger: quietLogger() })
+    const cache = orcCache({
+      ...plain,
+      key: 'pathParameters.id',
+      maxEntries: 2,
+      logger: quietLogger(),
+    })
     const handler = middy(async (event: APIGatewayProxyEvent) => event.pathParameters?.id).use(
       cache,
     )
@@ -313,7 +318,12 @@ describe('configuration', () => {
     vi.advanceTimersByTime(1)
     await handler(itemEvent('1'), lambdaContext())
     expect(calls).toBe(2)
-    const explicit = orcCache({ ...plain, key: 'pathParameters.id', ttl: 10, logger: quietLogger() })
+    const explicit = orcCache({
+      ...plain,
+      key: 'pathParameters.id',
+      ttl: 10,
+      logger: quietLogger(),
+    })
     const h2 = middy(async () => ++calls).use(explicit)
     await h2(itemEvent('1'), lambdaContext())
     vi.advanceTimersByTime(10)
@@ -343,7 +353,12 @@ describe('configuration', () => {
   it('ORC_CACHE_ENABLED=false turns the cache into a pass-through whatever the code says', async () => {
     vi.stubEnv('ORC_CACHE_ENABLED', 'false')
     let calls = 0
-    const cache = orcCache({ ...plain, key: 'pathParameters.id', enabled: true, logger: quietLogger() })
+    const cache = orcCache({
+      ...plain,
+      key: 'pathParameters.id',
+      enabled: true,
+      logger: quietLogger(),
+    })
     const handler = middy(async () => ++calls).use(cache)
     await handler(itemEvent('1'), lambdaContext())
     await handler(itemEvent('1'), lambdaContext())
