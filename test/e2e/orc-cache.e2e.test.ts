@@ -128,6 +128,11 @@ interface ItemBody {
 const bodyOf = <T>(result: { response?: APIGatewayProxyStructuredResultV2 }): T =>
   JSON.parse(result.response?.body ?? 'null') as T
 
+const cacheEvents = (logs: readonly string[]) =>
+  logs.filter((line) => line.startsWith('cache ')).map((line) => line.split(' ')[1])
+
+const anonymous = 'apigw-v2-request-no-authorizer' as const
+
 describe('orcCache behind API Gateway v2 (HTTP API) events', () => {
   let fn: RunningLambda
   beforeAll(async () => {
@@ -135,42 +140,68 @@ describe('orcCache behind API Gateway v2 (HTTP API) events', () => {
   })
   afterAll(() => fn?.stop())
 
-  it('caches GET responses by path and query, whatever the authorizer', async () => {
+  it('caches GET responses by path and query, and says so in x-orc-cache', async () => {
     const first = await fn.invoke<APIGatewayProxyStructuredResultV2>(
-      httpEvent('apigw-v2-request-no-authorizer', 'GET', '/items/42', { lang: 'en' }),
+      httpEvent(anonymous, 'GET', '/items/42', { lang: 'en' }),
     )
     expect(first.response?.statusCode).toBe(200)
+    expect(first.response?.headers?.['x-orc-cache']).toBe('MISS')
     expect(first.logs).toEqual(['cache miss /items/42?lang=en', 'cache store /items/42?lang=en'])
     const firstBody = bodyOf<ItemBody>(first)
     expect(firstBody).toMatchObject({ id: '42', query: { lang: 'en' }, method: 'GET' })
 
-    // The same resource through other API Gateway v2 shapes (IAM, Lambda authorizer).
-    for (const fixture of ['apigw-v2-request-iam', 'apigw-v2-request-lambda-authorizer'] as const) {
-      const hit = await fn.invoke<APIGatewayProxyStructuredResultV2>(
-        httpEvent(fixture, 'GET', '/items/42', { lang: 'en' }),
-      )
-      expect(hit.logs).toEqual(['cache hit /items/42?lang=en'])
-      expect(hit.response).toEqual(first.response)
-    }
+    const hit = await fn.invoke<APIGatewayProxyStructuredResultV2>(
+      httpEvent(anonymous, 'GET', '/items/42', { lang: 'en' }),
+    )
+    expect(hit.logs).toEqual(['cache hit /items/42?lang=en'])
+    expect(hit.response?.statusCode).toBe(200)
+    expect(hit.response?.body).toBe(first.response?.body)
+    expect(hit.response?.headers).toMatchObject({
+      'content-type': 'application/json',
+      'x-orc-cache': 'HIT',
+      age: expect.stringMatching(/^\d+$/),
+    })
 
     // A different query string is a different entry.
     const fr = await fn.invoke<APIGatewayProxyStructuredResultV2>(
-      httpEvent('apigw-v2-request-no-authorizer', 'GET', '/items/42', { lang: 'fr' }),
+      httpEvent(anonymous, 'GET', '/items/42', { lang: 'fr' }),
     )
     expect(fr.logs[0]).toBe('cache miss /items/42?lang=fr')
     expect(bodyOf<ItemBody>(fr).backingCall).toBe(firstBody.backingCall + 1)
   })
 
+  it('keeps entries of authenticated callers (IAM, Lambda authorizer) to themselves', async () => {
+    const publicEntry = await fn.invoke<APIGatewayProxyStructuredResultV2>(
+      httpEvent(anonymous, 'GET', '/items/7'),
+    )
+    const publicCall = bodyOf<ItemBody>(publicEntry).backingCall
+    for (const fixture of ['apigw-v2-request-iam', 'apigw-v2-request-lambda-authorizer'] as const) {
+      const own = await fn.invoke<APIGatewayProxyStructuredResultV2>(
+        httpEvent(fixture, 'GET', '/items/7'),
+      )
+      // Not served the anonymous entry: the handler ran for this caller.
+      expect(cacheEvents(own.logs)).toEqual(['miss', 'store'])
+      expect(bodyOf<ItemBody>(own).backingCall).not.toBe(publicCall)
+      // The caller's own entry is never keyed by the credentials in clear.
+      expect(own.logs.join('\n')).not.toMatch(/ARIA2ZJZYVUEREEIHAKY|arn:aws:iam|"key":\s*"value"/)
+      const again = await fn.invoke<APIGatewayProxyStructuredResultV2>(
+        httpEvent(fixture, 'GET', '/items/7'),
+      )
+      expect(cacheEvents(again.logs)).toEqual(['hit'])
+      expect(again.response?.body).toBe(own.response?.body)
+    }
+  })
+
   it('does not store a 404, and leaves POST alone', async () => {
     const notFound = await fn.invoke<APIGatewayProxyStructuredResultV2>(
-      httpEvent('apigw-v2-request-no-authorizer', 'GET', '/nothing/here'),
+      httpEvent(anonymous, 'GET', '/nothing/here'),
     )
     expect(notFound.response?.statusCode).toBe(404)
-    expect(notFound.logs).toEqual(['cache miss /nothing/here?', 'cache reject /nothing/here?'])
+    expect(cacheEvents(notFound.logs)).toEqual(['miss', 'reject'])
     const again = await fn.invoke<APIGatewayProxyStructuredResultV2>(
-      httpEvent('apigw-v2-request-no-authorizer', 'GET', '/nothing/here'),
+      httpEvent(anonymous, 'GET', '/nothing/here'),
     )
-    expect(again.logs[0]).toBe('cache miss /nothing/here?')
+    expect(cacheEvents(again.logs)).toEqual(['miss', 'reject'])
 
     const post = await fn.invoke<APIGatewayProxyStructuredResultV2>(
       httpEvent('apigw-v2-request-iam', 'POST', '/items/42', { lang: 'en' }),
@@ -184,9 +215,7 @@ describe('orcCache behind API Gateway v2 in multi-concurrent mode', () => {
   let fn: RunningLambda
   const stats = async () =>
     bodyOf<StatsReply>(
-      await fn.invoke<APIGatewayProxyStructuredResultV2>(
-        httpEvent('apigw-v2-request-no-authorizer', 'GET', '/_stats'),
-      ),
+      await fn.invoke<APIGatewayProxyStructuredResultV2>(httpEvent(anonymous, 'GET', '/_stats')),
     )
 
   beforeAll(async () => {
@@ -194,56 +223,51 @@ describe('orcCache behind API Gateway v2 in multi-concurrent mode', () => {
   })
   afterAll(() => fn?.stop())
 
-  it('answers overlapping requests for one key correctly, then serves hits', async () => {
+  it('runs the handler once for overlapping requests for one key (single flight)', async () => {
+    const before = await stats()
     const slow = { 'x-delay-ms': '150' }
     const wave = await fn.invokeMany<APIGatewayProxyStructuredResultV2>(
-      Array.from({ length: 6 }, () =>
-        httpEvent('apigw-v2-request-no-authorizer', 'GET', '/items/hot', {}, slow),
-      ),
+      Array.from({ length: 6 }, () => httpEvent(anonymous, 'GET', '/items/hot', {}, slow)),
     )
-    // They overlapped: none could be answered by another's stored response.
-    const misses = wave.filter((r) => r.logs[0] === 'cache miss /items/hot?')
-    expect(misses.length).toBeGreaterThan(1)
+    const events = wave.map((r) => cacheEvents(r.logs))
+    // One leader ran the handler; the five others overlapped it, waited, and were served its entry.
+    expect(events.filter((e) => e.join() === 'miss,store')).toHaveLength(1)
+    expect(events.filter((e) => e.join() === 'wait,hit')).toHaveLength(5)
+    const bodies = new Set(wave.map((r) => r.response?.body))
+    expect(bodies.size).toBe(1)
     for (const result of wave) {
       expect(result.error).toBeUndefined()
       expect(result.response?.statusCode).toBe(200)
       expect(bodyOf<ItemBody>(result)).toMatchObject({ id: 'hot', method: 'GET' })
     }
     const afterWave = await stats()
+    expect(afterWave.backingCalls).toBe(before.backingCalls + 1)
     expect(afterWave.stats.entries).toBe(1)
-    expect(afterWave.stats.hits + afterWave.stats.misses).toBe(6)
 
     const hits = await fn.invokeMany<APIGatewayProxyStructuredResultV2>(
-      Array.from({ length: 4 }, () =>
-        httpEvent('apigw-v2-request-no-authorizer', 'GET', '/items/hot', {}, slow),
-      ),
+      Array.from({ length: 4 }, () => httpEvent(anonymous, 'GET', '/items/hot', {}, slow)),
     )
     for (const hit of hits) expect(hit.logs).toEqual(['cache hit /items/hot?'])
     expect((await stats()).backingCalls).toBe(afterWave.backingCalls)
   })
 
   it('never mixes up responses of overlapping requests for different keys', async () => {
+    const before = await stats()
     const ids = ['k1', 'k2', 'k3', 'k1', 'k2', 'k3', 'k1', 'k2']
     const results = await fn.invokeMany<APIGatewayProxyStructuredResultV2>(
       ids.map((id, i) =>
-        httpEvent(
-          'apigw-v2-request-no-authorizer',
-          'GET',
-          `/items/${id}`,
-          {},
-          {
-            'x-delay-ms': String(40 + ((i * 37) % 60)),
-          },
-        ),
+        httpEvent(anonymous, 'GET', `/items/${id}`, {}, { 'x-delay-ms': String(60 + i * 7) }),
       ),
     )
     results.forEach((result, i) => {
       expect(bodyOf<ItemBody>(result).id).toBe(ids[i])
     })
+    // One run of the handler per key.
+    expect((await stats()).backingCalls).toBe(before.backingCalls + 3)
     // What was stored under each key is that key's response.
     for (const id of ['k1', 'k2', 'k3']) {
       const hit = await fn.invoke<APIGatewayProxyStructuredResultV2>(
-        httpEvent('apigw-v2-request-lambda-authorizer', 'GET', `/items/${id}`),
+        httpEvent(anonymous, 'GET', `/items/${id}`),
       )
       expect(hit.logs).toEqual([`cache hit /items/${id}?`])
       expect(bodyOf<ItemBody>(hit).id).toBe(id)

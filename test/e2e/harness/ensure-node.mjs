@@ -14,15 +14,30 @@
  * CLI: `node test/e2e/harness/ensure-node.mjs <major>` prints the binary path.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
 /** The pinned version installed for each supported major. */
 export const PINNED_NODE_VERSIONS = Object.freeze({ 22: '22.23.3', 24: '24.21.0' })
 
-/** The repository root (this file lives in `test/e2e/harness/`). */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
+/**
+ * The repository root: the nearest folder above this file whose package.json is
+ * middy-orc's (so a bundle of this module placed anywhere in the repo still
+ * finds it), else three levels up from `test/e2e/harness/`.
+ */
+export const REPO_ROOT = (() => {
+  const here = dirname(fileURLToPath(import.meta.url))
+  for (let dir = here; dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      if (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name === 'middy-orc')
+        return dir
+    } catch {
+      // no package.json here
+    }
+  }
+  return resolve(here, '../../..')
+})()
 
 const currentMajor = () => Number(process.versions.node.split('.')[0])
 

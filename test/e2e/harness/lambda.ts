@@ -140,14 +140,24 @@ export const parseLogLine = (raw: string, stream: 'stdout' | 'stderr'): LogRecor
   if (raw.startsWith('{')) {
     try {
       const parsed: unknown = JSON.parse(raw)
-      if (parsed && typeof parsed === 'object' && 'requestId' in parsed) {
-        const record = parsed as { requestId?: unknown; level?: unknown; message?: unknown }
+      // The runtime's own JSON lines carry `requestId`; Powertools Logger's carry
+      // `function_request_id` (once its middleware has seen the context).
+      if (
+        parsed &&
+        typeof parsed === 'object' &&
+        ('requestId' in parsed || 'function_request_id' in parsed)
+      ) {
+        const record = parsed as {
+          requestId?: unknown
+          function_request_id?: unknown
+          level?: unknown
+          message?: unknown
+        }
+        const requestId = record.requestId ?? record.function_request_id
         return {
           stream,
           raw,
-          ...(typeof record.requestId === 'string' && record.requestId !== '-'
-            ? { requestId: record.requestId }
-            : {}),
+          ...(typeof requestId === 'string' && requestId !== '-' ? { requestId } : {}),
           ...(typeof record.level === 'string' ? { level: record.level } : {}),
           message:
             typeof record.message === 'string' ? record.message : JSON.stringify(record.message),
