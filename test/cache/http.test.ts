@@ -46,7 +46,7 @@ afterEach(() => {
 
 describe('the default HTTP key', () => {
   it('is method + path + query, ignoring the order of query parameters', async () => {
-    const { state, handler } = counting(ok)
+    const { state, handler } = counting((call: number) => ok(call))
     const h = middy(handler).use(orcCache({ logger: logger() }))
     await h(v2('/items', 'a=1&b=2'), lambdaContext())
     await h(v2('/items', 'b=2&a=1'), lambdaContext())
@@ -57,7 +57,7 @@ describe('the default HTTP key', () => {
   })
 
   it('keeps the order of repeated parameters, which may matter', async () => {
-    const { state, handler } = counting(ok)
+    const { state, handler } = counting((call: number) => ok(call))
     const h = middy(handler).use(orcCache({ logger: logger() }))
     await h(v2('/items', 'tag=a&tag=b'), lambdaContext())
     await h(v2('/items', 'tag=b&tag=a'), lambdaContext())
@@ -65,7 +65,7 @@ describe('the default HTTP key', () => {
   })
 
   it('reads API Gateway v1 and ALB query parameters the same way', async () => {
-    const { state, handler } = counting(ok)
+    const { state, handler } = counting((call: number) => ok(call))
     const h = middy(handler).use(orcCache({ logger: logger() }))
     const alb = () => loadEvent<ALBEvent>('alb-lambda-target-request-headers-only')
     await h(alb(), lambdaContext())
@@ -78,7 +78,7 @@ describe('the default HTTP key', () => {
   })
 
   it('caches only GET and HEAD by default, and what `methods` says otherwise', async () => {
-    const { state, handler } = counting(ok)
+    const { state, handler } = counting((call: number) => ok(call))
     const cache = orcCache({ logger: logger() })
     const h = middy(handler).use(cache)
     const url = () => loadEvent<APIGatewayProxyEventV2>('lambda-urls-request') // a POST
@@ -166,7 +166,7 @@ describe('response rules', () => {
   })
 
   it('makes the headers named by Vary part of the key', async () => {
-    const { state, handler } = counting((call, event: APIGatewayProxyEventV2) => ({
+    const { handler } = counting((call, event: APIGatewayProxyEventV2) => ({
       statusCode: 200,
       headers: { vary: 'Accept-Language' },
       body: `${event.headers['accept-language']} #${call}`,
@@ -374,7 +374,7 @@ describe('authenticated requests', () => {
 
 describe('request Cache-Control', () => {
   it('is ignored by default, so clients cannot bust the cache', async () => {
-    const { state, handler } = counting(ok)
+    const { state, handler } = counting((call: number) => ok(call))
     const h = middy(handler).use(orcCache({ logger: logger() }))
     await h(v2(), lambdaContext())
     await h(v2('/items/1', '', { 'cache-control': 'no-cache' }), lambdaContext())
@@ -383,7 +383,7 @@ describe('request Cache-Control', () => {
   })
 
   it('is honoured when the user opts in', async () => {
-    const { state, handler } = counting(ok)
+    const { state, handler } = counting((call: number) => ok(call))
     const h = middy(handler).use(orcCache({ honorRequestCacheControl: true, logger: logger() }))
     await h(v2(), lambdaContext())
     const refreshed = await h(v2('/items/1', '', { 'cache-control': 'no-cache' }), lambdaContext())
