@@ -288,8 +288,9 @@ export const orcCache = <
     let cleanups: Array<(request: Req) => unknown> | undefined
     for (const name of POWERTOOLS_CLEANUP_KEYS) {
       const cleanup = internal[name]
-      if (typeof cleanup === 'function')
-        (cleanups ??= []).push(cleanup as (request: Req) => unknown)
+      if (typeof cleanup !== 'function') continue
+      cleanups ??= []
+      cleanups.push(cleanup as (request: Req) => unknown)
     }
     if (cleanups === undefined) return undefined
     return (async () => {
