@@ -11,7 +11,7 @@ import {
   rootOf,
 } from './findings.js'
 import { mask } from './mask.js'
-import type { NamedRoot, RootProvider } from './roots.js'
+import type { RootProvider } from './roots.js'
 import { classify } from './sensitive.js'
 import { collectTokens, printableKey, type Token } from './tokens.js'
 import { type FoundAs, type Place, type StringVisitor, type WalkRoot, walk } from './walk.js'
@@ -68,7 +68,12 @@ interface Needle {
   readonly relation: Relation
 }
 
-const isContainer = (value: unknown): boolean => {
+/**
+ * A global that may be a user's container: a plain object, array, Map or Set under a
+ * string name that is neither a platform namespace nor a tool's (`__vitest_worker__`).
+ */
+const isUserContainer = (key: PropertyKey, value: unknown): boolean => {
+  if (typeof key !== 'string' || key.startsWith('__') || PLATFORM_GLOBALS.has(key)) return false
   if (typeof value !== 'object' || value === null) return false
   const proto = Object.getPrototypeOf(value)
   return (
@@ -99,7 +104,7 @@ export const createEngine = (config: EngineConfig) => {
     const descriptor = Object.getOwnPropertyDescriptor(globalThis, key)
     if (descriptor === undefined || !('value' in descriptor)) continue
     baseline.set(key, descriptor.value)
-    if (!PLATFORM_GLOBALS.has(key) && isContainer(descriptor.value)) containers.add(key)
+    if (isUserContainer(key, descriptor.value)) containers.add(key)
   }
   const ignore = config.ignore.flatMap((entry) =>
     /[.[:\s]/.test(entry) ? [entry] : [entry, `globalThis.${entry}`],
@@ -109,16 +114,23 @@ export const createEngine = (config: EngineConfig) => {
   const history: Invocation[] = []
   const record = createFindingLog()
 
-  /** The roots of container state: changed or new globals, user containers, watched, provided. */
+  /**
+   * The roots of container state, most likely first (the node budget is shared): new and
+   * changed globals, watched and provided roots, then containers that were globals before.
+   */
   const stateRoots = (): WalkRoot[] => {
     const roots: WalkRoot[] = []
+    const unchanged: WalkRoot[] = []
     for (const key of Reflect.ownKeys(globalThis)) {
       const descriptor = Object.getOwnPropertyDescriptor(globalThis, key)
       if (descriptor === undefined || !('value' in descriptor)) continue
       const value = descriptor.value
       const known = baseline.has(key)
-      if (known && baseline.get(key) === value && !containers.has(key)) continue
-      roots.push({ label: globalLabel(key), value, newGlobal: !known })
+      if (!known || baseline.get(key) !== value) {
+        roots.push({ label: globalLabel(key), value, newGlobal: !known })
+      } else if (containers.has(key)) {
+        unchanged.push({ label: globalLabel(key), value })
+      }
     }
     for (const [label, source] of watch) {
       try {
@@ -129,11 +141,12 @@ export const createEngine = (config: EngineConfig) => {
     }
     for (const provider of config.roots) {
       try {
-        for (const root of provider() as Iterable<NamedRoot>) roots.push(root)
+        for (const root of provider()) roots.push(root)
       } catch (error) {
         config.onRootError('roots', error)
       }
     }
+    roots.push(...unchanged)
     return ignore.length === 0 ? roots : roots.filter((root) => !ignore.includes(root.label))
   }
 

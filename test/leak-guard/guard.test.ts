@@ -1,0 +1,206 @@
+import middy from '@middy/core'
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
+import { type LeakFinding, leakGuard } from '../../src/leak-guard/index.js'
+import { apiEvent, CARD_A, CARD_B, context, deleteGlobals, EMAIL } from './helpers.js'
+
+type G = typeof globalThis & Record<string, unknown>
+const g = globalThis as G
+
+const collect = () => {
+  const found: LeakFinding[] = []
+  const logged: unknown[][] = []
+  const logger = { warn: (...args: unknown[]) => void logged.push(args) }
+  return { found, logged, options: { logger, onLeak: (f: LeakFinding) => void found.push(f) } }
+}
+
+afterEach(() => {
+  deleteGlobals('lastCard', 'appState', 'audit', 'leakTestCache')
+  vi.unstubAllEnvs()
+  vi.restoreAllMocks()
+})
+
+describe('leakGuard with @middy/core and AWS sample events', () => {
+  test('a card persisted in a new global is reported at the end of the invocation', async () => {
+    const { found, options } = collect()
+    const handler = middy(async (event: { body: string }) => {
+      const body = JSON.parse(event.body)
+      g.lastCard = { number: body.card.number }
+      return { statusCode: 200, body: 'ok' }
+    }).use(leakGuard(options))
+
+    const response = await handler(apiEvent({ card: { number: CARD_A } }), context('req-1'))
+    expect(response).toEqual({ statusCode: 200, body: 'ok' })
+    expect(found).toHaveLength(1)
+    expect(found[0]).toMatchObject({
+      severity: 'high',
+      kind: 'new-global',
+      where: 'globalThis.lastCard.number',
+      as: 'value',
+      field: 'body.card.number',
+      requestId: 'req-1',
+      foundBy: 'req-1',
+      phase: 'end',
+      sensitive: 'card',
+      value: '411111******1111',
+      count: 1,
+    })
+  })
+
+  test('data written into an existing global is "persisted"; one report per place and field, with a count', async () => {
+    g.appState = { users: {} as Record<string, unknown> }
+    const { found, options } = collect()
+    const handler = middy(async (event: { body: string }) => {
+      const body = JSON.parse(event.body)
+      ;(g.appState as { users: Record<string, unknown> }).users.current = body.user
+      return { statusCode: 204 }
+    }).use(leakGuard(options))
+
+    await handler(apiEvent({ user: { email: EMAIL, note: 'x' } }), context('req-1'))
+    expect(found.map((f) => [f.kind, f.where, f.field, f.phase])).toEqual([
+      ['persisted', 'globalThis.appState.users.current.email', 'body.user.email', 'end'],
+    ])
+    // Seen again at the start (req-1's email) and end (their own) of each next invocation:
+    // counted, and reported again only at the 10th sighting, at the start of req-6.
+    for (let i = 2; i <= 6; i++) {
+      await handler(apiEvent({ user: { email: `user${i}@example.org` } }), context(`req-${i}`))
+      if (i < 6) expect(found).toHaveLength(1)
+    }
+    expect(found).toHaveLength(2)
+    expect(found[1]).toMatchObject({
+      where: 'globalThis.appState.users.current.email',
+      requestId: 'req-5',
+      foundBy: 'req-6',
+      phase: 'start',
+      count: 10,
+    })
+  })
+
+  test('a token inside a cached Map key is reported as a key, with the key masked', async () => {
+    const cache = new Map<string, unknown>()
+    const { found, logged, options } = collect()
+    const handler = middy(async (event: { body: string }) => {
+      const { email } = JSON.parse(event.body)
+      cache.set(`profile:${email}`, { plan: 'pro' })
+      return { statusCode: 200 }
+    }).use(leakGuard({ ...options, watch: { cache } }))
+
+    await handler(apiEvent({ email: EMAIL }), context('req-1'))
+    expect(found).toHaveLength(1)
+    expect(found[0]).toMatchObject({
+      kind: 'persisted',
+      as: 'key',
+      field: 'body.email',
+      sensitive: 'email',
+    })
+    expect(found[0]?.where).toMatch(/^cache\.get\(<email fp:[0-9a-f]{10}>\)$/)
+    expect(JSON.stringify(logged)).not.toContain(EMAIL)
+  })
+
+  test('data written by a promise left running after the response is found at the next start', async () => {
+    const { found, options } = collect()
+    const handler = middy(async (event: { body: string }) => {
+      const body = JSON.parse(event.body)
+      setTimeout(() => {
+        g.audit = [`charged ${body.card.number}`]
+      }, 5)
+      return { statusCode: 202 }
+    }).use(leakGuard(options))
+
+    await handler(apiEvent({ card: { number: CARD_A } }), context('req-1'))
+    expect(found).toEqual([])
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    await handler(apiEvent({ card: { number: CARD_B } }), context('req-2'))
+    const late = found.find((f) => f.requestId === 'req-1')
+    expect(late).toMatchObject({
+      kind: 'new-global',
+      where: 'globalThis.audit[0]',
+      as: 'substring',
+      field: 'body.card.number',
+      foundBy: 'req-2',
+      phase: 'start',
+      value: '411111******1111',
+    })
+  })
+
+  test('a clean handler reusing a database client and configuration has no finding', async () => {
+    class FakeDb {
+      readonly pool = { size: 4, open: 0, region: 'us-east-1' }
+      queries = 0
+      constructor(readonly config: { table: string; endpoint: string }) {}
+      async get(id: string) {
+        this.queries++
+        this.pool.open = Math.min(this.pool.open + 1, this.pool.size)
+        return { id, name: `user ${id}`, plan: 'pro' }
+      }
+    }
+    const config = {
+      table: 'users-prod-table',
+      endpoint: 'https://dynamodb.us-east-1.amazonaws.com',
+    }
+    let db: FakeDb | undefined
+    const { found, logged, options } = collect()
+    const handler = middy(async (event: { pathParameters: { proxy: string }; body: string }) => {
+      db ??= new FakeDb(config)
+      const { userId } = JSON.parse(event.body)
+      const user = await db.get(userId)
+      return { statusCode: 200, body: JSON.stringify(user) }
+    }).use(leakGuard({ ...options, watch: { db: () => db, config } }))
+
+    for (const [i, id] of ['user-7f3a9c21', 'user-0b44e1d8', 'user-c2d9aa73'].entries()) {
+      const response = await handler(
+        apiEvent({ userId: id, card: { number: CARD_A } }),
+        context(`req-${i}`),
+      )
+      expect(response.statusCode).toBe(200)
+    }
+    expect(found).toEqual([])
+    expect(logged).toEqual([])
+  })
+
+  test("overlapping invocations: state and response holding the other request's card are cross-request", async () => {
+    let current: string | undefined
+    const gates = new Map<string, () => void>()
+    const { found, options } = collect()
+    const handler = middy(async (event: { body: string }, ctx: { awsRequestId: string }) => {
+      current = JSON.parse(event.body).card.number
+      await new Promise<void>((resolve) => gates.set(ctx.awsRequestId, resolve))
+      return { statusCode: 200, body: JSON.stringify({ charged: current }) }
+    }).use(leakGuard({ ...options, watch: { current: () => current } }))
+
+    const a = handler(apiEvent({ card: { number: CARD_A } }), context('req-A'))
+    await vi.waitFor(() => expect(gates.has('req-A')).toBe(true))
+    const b = handler(apiEvent({ card: { number: CARD_B } }), context('req-B'))
+    await vi.waitFor(() => expect(gates.has('req-B')).toBe(true))
+    gates.get('req-A')?.()
+    const responseA = await a
+    expect(JSON.parse(responseA.body).charged).toBe(CARD_B)
+
+    const cross = found.filter((f) => f.kind === 'cross-request')
+    expect(cross.map((f) => [f.where, f.as, f.requestId, f.foundBy, f.severity, f.value])).toEqual([
+      ['current', 'value', 'req-B', 'req-A', 'critical', '555555******4444'],
+      ['response.body', 'substring', 'req-B', 'req-A', 'critical', '555555******4444'],
+    ])
+    gates.get('req-B')?.()
+    await b
+  })
+
+  test('an invocation ended early by another middleware does not stay "in flight" in one-at-a-time Lambda', async () => {
+    vi.stubEnv('AWS_LAMBDA_FUNCTION_NAME', 'fn')
+    let current: string | undefined
+    const { found, options } = collect()
+    const handler = middy(async (event: { body: string }) => {
+      current = JSON.parse(event.body).card.number
+      return { statusCode: 200 }
+    })
+      .use(leakGuard({ ...options, watch: { current: () => current } }))
+      .before((request) =>
+        JSON.parse((request.event as { body: string }).body).cached
+          ? { statusCode: 304 }
+          : undefined,
+      )
+
+    await handler(apiEvent({ cached: true, card: { number: CARD_B } }), context('req-1'))
+    await handler(apiEvent({ card: { number: CARD_A } }), context('req-2'))
+    expect(found.filter((f) => f.kind === 'cross-request')).toEqual([])
+  })
+})
