@@ -1,0 +1,108 @@
+/**
+ * orcCache in one stack with the real Powertools Logger, Metrics and Tracer
+ * middlewares. Middy skips every `after` hook on an early response, so on a
+ * hit orcCache runs the cleanup functions these middlewares leave in
+ * `request.internal`, as Powertools' own idempotency middleware does.
+ */
+import { Logger } from '@aws-lambda-powertools/logger'
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware'
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics'
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'
+import { Tracer } from '@aws-lambda-powertools/tracer'
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware'
+import middy from '@middy/core'
+import type { APIGatewayProxyEventV2 } from 'aws-lambda'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { orcCache } from '../../src/index.js'
+import { lambdaContext, loadEvent } from '../helpers/events.js'
+
+afterEach(() => {
+  vi.restoreAllMocks()
+})
+
+describe('orcCache with Powertools Logger, Metrics and Tracer', () => {
+  it('flushes metrics and resets logger keys on a hit, as on a miss', async () => {
+    const logger = new Logger({ serviceName: 'orc', logLevel: 'SILENT' })
+    const metrics = new Metrics({ namespace: 'orc', serviceName: 'orc' })
+    const tracer = new Tracer({ serviceName: 'orc', enabled: false })
+    const published: string[][] = []
+    vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(function (this: Metrics) {
+      const serialised = JSON.stringify(metrics.serializeMetrics())
+      published.push(['cacheHit', 'cacheMiss'].filter((name) => serialised.includes(`"${name}"`)))
+      metrics.clearMetrics()
+    })
+    const resetKeys = vi.spyOn(logger, 'resetKeys')
+    let calls = 0
+    const handler = middy(async () => {
+      calls++
+      logger.appendKeys({ requestScoped: 'value' })
+      return { statusCode: 200, body: 'ok' }
+    })
+      .use(captureLambdaHandler(tracer))
+      .use(logMetrics(metrics))
+      .use(injectLambdaContext(logger, { resetKeys: true }))
+      .use(
+        orcCache({
+          onEvent: (type) => {
+            if (type === 'hit') metrics.addMetric('cacheHit', MetricUnit.Count, 1)
+            if (type === 'miss') metrics.addMetric('cacheMiss', MetricUnit.Count, 1)
+          },
+        }),
+      )
+    const event = () => loadEvent<APIGatewayProxyEventV2>('apigw-v2-request-no-authorizer')
+    const miss = await handler(event(), lambdaContext())
+    const hit = await handler(event(), lambdaContext())
+    expect(calls).toBe(1)
+    expect(miss.headers).toMatchObject({ 'x-orc-cache': 'MISS' })
+    expect(hit.headers).toMatchObject({ 'x-orc-cache': 'HIT' })
+    // Metrics: published once per invocation, the hit's metric included.
+    expect(published).toEqual([['cacheMiss'], ['cacheHit']])
+    // Logger: keys reset after the miss (its after hook) and after the hit (the cleanup).
+    expect(resetKeys).toHaveBeenCalledTimes(2)
+  })
+
+  it('does not touch request.internal cleanup when no Powertools middleware is present', async () => {
+    const handler = middy(async () => ({ statusCode: 200, body: 'ok' })).use(orcCache())
+    const event = () => loadEvent<APIGatewayProxyEventV2>('apigw-v2-request-no-authorizer')
+    await handler(event(), lambdaContext())
+    // A synchronous hit: nothing to await, the response is the stored one.
+    expect((await handler(event(), lambdaContext())).body).toBe('ok')
+  })
+})
+
+describe('stack order', () => {
+  it('warns once when a middleware after orcCache changes the stored response', async () => {
+    const warn = vi.fn()
+    const handler = middy(async () => ({ statusCode: 200, headers: {}, body: 'ok' }))
+      .use({
+        after: (request) => {
+          const response = request.response as { headers: Record<string, string> }
+          response.headers['access-control-allow-origin'] = '*'
+        },
+      })
+      .use(orcCache({ logger: { warn } }))
+    const event = () => loadEvent<APIGatewayProxyEventV2>('apigw-v2-request-no-authorizer')
+    await handler(event(), lambdaContext())
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(warn).toHaveBeenCalledTimes(1)
+    expect(warn.mock.calls[0]?.[0]).toMatch(/use orcCache first/)
+  })
+
+  it('stays quiet when orcCache is outermost', async () => {
+    const warn = vi.fn()
+    const handler = middy(async () => ({ statusCode: 200, headers: {}, body: 'ok' }))
+      .use(orcCache({ logger: { warn } }))
+      .use({
+        after: (request) => {
+          const response = request.response as { headers: Record<string, string> }
+          response.headers['access-control-allow-origin'] = '*'
+        },
+      })
+    const event = () => loadEvent<APIGatewayProxyEventV2>('apigw-v2-request-no-authorizer')
+    await handler(event(), lambdaContext())
+    await new Promise((resolve) => setImmediate(resolve))
+    const hit = await handler(event(), lambdaContext())
+    expect(warn).not.toHaveBeenCalled()
+    expect(hit.headers).toMatchObject({ 'access-control-allow-origin': '*', 'x-orc-cache': 'HIT' })
+  })
+})
