@@ -16,11 +16,13 @@ describe('overlapping invocations (single flight)', () => {
   it('run the handler once for N concurrent misses of one key', async () => {
     let calls = 0
     const cache = orcCache({ logger: logger() })
-    const handler = middy(async () => {
-      calls++
-      await sleep(30)
-      return { statusCode: 200, body: 'expensive' }
-    }).use(cache)
+    const handler = middy(
+      async (): Promise<{ statusCode: number; body: string; headers?: Record<string, string> }> => {
+        calls++
+        await sleep(30)
+        return { statusCode: 200, body: 'expensive' }
+      },
+    ).use(cache)
     const responses = await Promise.all(
       Array.from({ length: 10 }, () => handler(get(), lambdaContext())),
     )

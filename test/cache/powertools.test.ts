@@ -26,18 +26,21 @@ describe('orcCache with Powertools Logger, Metrics and Tracer', () => {
     const metrics = new Metrics({ namespace: 'orc', serviceName: 'orc' })
     const tracer = new Tracer({ serviceName: 'orc', enabled: false })
     const published: string[][] = []
-    vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(function (this: Metrics) {
+    vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => {
       const serialised = JSON.stringify(metrics.serializeMetrics())
       published.push(['cacheHit', 'cacheMiss'].filter((name) => serialised.includes(`"${name}"`)))
       metrics.clearMetrics()
+      return metrics
     })
     const resetKeys = vi.spyOn(logger, 'resetKeys')
     let calls = 0
-    const handler = middy(async () => {
-      calls++
-      logger.appendKeys({ requestScoped: 'value' })
-      return { statusCode: 200, body: 'ok' }
-    })
+    const handler = middy(
+      async (): Promise<{ statusCode: number; body: string; headers?: Record<string, string> }> => {
+        calls++
+        logger.appendKeys({ requestScoped: 'value' })
+        return { statusCode: 200, body: 'ok' }
+      },
+    )
       .use(captureLambdaHandler(tracer))
       .use(logMetrics(metrics))
       .use(injectLambdaContext(logger, { resetKeys: true }))
