@@ -48,7 +48,7 @@ export const makeItem = (bytes = 1024) => {
     variants: [],
   }
   let n = 0
-  while (JSON.stringify(item).length < bytes - 60) {
+  while (JSON.stringify(item).length < bytes - 20) {
     item.variants.push({
       sku: `BTL-750-${String(n).padStart(3, '0')}`,
       colour: 'slate',
@@ -59,9 +59,30 @@ export const makeItem = (bytes = 1024) => {
   return item
 }
 
-/** An API Gateway proxy response whose JSON body is about `bytes` long. */
-export const makeHttpResponse = (bytes = 1024) => ({
-  statusCode: 200,
-  headers: { 'content-type': 'application/json', 'cache-control': 'max-age=60' },
-  body: JSON.stringify(makeItem(bytes - 120)),
+/** A fresh deep copy of an item from {@link makeItem}, as a handler builds its result. */
+export const copyItem = (item) => ({
+  ...item,
+  price: { ...item.price },
+  tags: [...item.tags],
+  variants: item.variants.map((variant) => ({ ...variant })),
 })
+
+/**
+ * A handler's result builder: an API Gateway proxy response whose JSON is about
+ * `bytes` long, with a freshly serialised body each call (as a handler does),
+ * so that a stored copy holds its own string, as it would in production.
+ */
+export const httpResponder = (bytes = 1024) => {
+  const item = makeItem(bytes - 260)
+  return () => ({
+    statusCode: 200,
+    headers: { 'content-type': 'application/json', 'cache-control': 'max-age=60' },
+    body: JSON.stringify(item),
+  })
+}
+
+/** A handler's result builder: a fresh ~`bytes` object each call. */
+export const objectResponder = (bytes = 1024) => {
+  const item = makeItem(bytes)
+  return () => copyItem(item)
+}
