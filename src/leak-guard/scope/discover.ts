@@ -63,9 +63,6 @@ export const locateHandler = (taskRoot: string, handler: string): string | undef
 export const loadModuleExports = (file: string): unknown =>
   createRequire(import.meta.url).cache[file]?.exports ?? import(pathToFileURL(file).href)
 
-const isObjectLike = (value: unknown): value is object =>
-  (typeof value === 'object' && value !== null) || typeof value === 'function'
-
 /** An own data property's value, without calling getters or Proxy traps. */
 const dataValue = (object: object, key: PropertyKey): unknown => {
   if (isProxy(object)) return undefined
@@ -95,6 +92,27 @@ export const functionsIn = (value: unknown, depth = 2): AnyFunction[] => {
   return Reflect.ownKeys(value)
     .slice(0, MAX_ENTRIES)
     .flatMap((key) => functionsIn(dataValue(value, key), depth - 1))
+}
+
+/**
+ * The functions a module exports (a CommonJS `exports`, an ES module namespace, or a
+ * function) or a `targets` entry holds. Exports are read the way the Lambda runtime
+ * reads the handler, through getters if need be: esbuild's CommonJS output exports
+ * through getters. Nothing deeper is read through a getter.
+ */
+export const exportedFunctions = (moduleExports: unknown): AnyFunction[] => {
+  if (typeof moduleExports !== 'object' || moduleExports === null || isProxy(moduleExports)) {
+    return functionsIn(moduleExports)
+  }
+  return Object.keys(moduleExports)
+    .slice(0, MAX_ENTRIES)
+    .flatMap((key) => {
+      try {
+        return functionsIn(Reflect.get(moduleExports, key))
+      } catch {
+        return [] // a getter that throws, or a binding not yet initialised
+      }
+    })
 }
 
 /** Exports of third-party modules (and of this package) in `require.cache`: code, not data. */
@@ -189,6 +207,7 @@ export const discoverTargets = (
       if (!settings.follow || hops > MAX_FOREIGN_HOPS) return
       for (const scope of reading.scopes) {
         for (const value of Object.values(scope.variables)) {
+          if (settings.exclude.has(value)) continue
           for (const found of functionsIn(value)) {
             if (seen.has(found)) continue
             seen.add(found)

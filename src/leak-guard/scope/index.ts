@@ -15,7 +15,7 @@ import { isModuleNamespaceObject } from 'node:util/types'
 import type { NamedRoot, RootProvider } from '../roots.js'
 import {
   discoverTargets,
-  functionsIn,
+  exportedFunctions,
   libraryExports,
   loadModuleExports,
   locateHandler,
@@ -128,7 +128,7 @@ export const createScopeRoots = (options: ScopeRootsOptions): RootProvider => {
   let skip: ReadonlySet<unknown> = exclude
 
   const addSeeds = (moduleExports: unknown, explicit: boolean) => {
-    for (const fn of functionsIn(moduleExports)) seeds?.push({ fn, explicit })
+    for (const fn of exportedFunctions(moduleExports)) seeds?.push({ fn, explicit })
     targets = undefined // discover again with the new seeds
   }
 

@@ -1,0 +1,65 @@
+// Runs one scope-reader scenario under plain Node (native ES modules, no test runner
+// in between) and prints the roots found as JSON. Usage:
+//   node scenario.mjs <bundled scope reader> <scenario> [module to read]
+import { pathToFileURL } from 'node:url'
+
+const [readerPath, scenario, modulePath] = process.argv.slice(2)
+const { createScopeRoots } = await import(pathToFileURL(readerPath).href)
+const logs = []
+const logOnce = (code, message) => logs.push({ code, message })
+const event = { card: '4111111111111111', email: 'jane@example.com', amount: 42 }
+const printable = (value) => (typeof value === 'object' ? JSON.parse(JSON.stringify(value)) : value)
+const report = (roots, extra = {}) =>
+  console.log(
+    JSON.stringify({
+      roots: [...roots].map(({ label, value }) => ({ label, value: printable(value) })),
+      logs,
+      ...extra,
+    }),
+  )
+
+const scenarios = {
+  // Read the module given on the command line through the `targets` option.
+  async targets() {
+    const module = await import(pathToFileURL(modulePath).href)
+    await module.handler(event)
+    report(createScopeRoots({ targets: [module], logOnce, env: {} })())
+  },
+  // Find the handler from LAMBDA_TASK_ROOT and _HANDLER (set by the caller), as in Lambda.
+  async discover() {
+    const { LAMBDA_TASK_ROOT: root, _HANDLER: name } = process.env
+    const module = await import(pathToFileURL(`${root}/${name.split('.')[0]}.mjs`).href)
+    const provider = createScopeRoots({ logOnce })
+    const first = [...provider()] // starts discovery; the ES module namespace arrives later
+    await module.handler(event, {})
+    await new Promise((done) => setImmediate(done)) // the next invocation comes later
+    report(provider(), { firstScanRoots: first.length })
+  },
+  // Several scans in a process where the inspector is refused (run with --permission).
+  async denied() {
+    const module = await import(pathToFileURL(modulePath).href)
+    await module.handler(event)
+    const provider = createScopeRoots({ targets: [module], logOnce, env: {} })
+    report([...provider(), ...provider(), ...provider()])
+  },
+  // A provider that is never called loads nothing.
+  async idle() {
+    createScopeRoots({ logOnce })
+    report([], { inspectorLoaded: process.moduleLoadList.includes('NativeModule inspector') })
+  },
+  // 10,000 scans: heap after a full GC must not grow with the number of scans.
+  async memory() {
+    const module = await import(pathToFileURL(modulePath).href)
+    await module.handler(event)
+    const provider = createScopeRoots({ targets: [module], logOnce, env: {} })
+    const heap = () => {
+      globalThis.gc()
+      return process.memoryUsage().heapUsed
+    }
+    for (let i = 0; i < 100; i++) [...provider()]
+    const before = heap()
+    for (let i = 0; i < 10_000; i++) [...provider()]
+    report([], { heapBefore: before, heapAfter: heap() })
+  },
+}
+await scenarios[scenario]()
