@@ -1,5 +1,5 @@
 import middy from '@middy/core'
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
+import { afterEach, describe, expect, test, vi } from 'vitest'
 import { type LeakFinding, leakGuard } from '../../src/leak-guard/index.js'
 import { apiEvent, CARD_A, CARD_B, context, deleteGlobals, EMAIL } from './helpers.js'
 

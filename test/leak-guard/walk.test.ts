@@ -1,0 +1,211 @@
+import { LRUCache } from 'lru-cache'
+import { describe, expect, test } from 'vitest'
+import { renderPlace } from '../../src/leak-guard/findings.js'
+import { type FoundAs, type WalkRoot, walk } from '../../src/leak-guard/walk.js'
+import { ORC_CACHE_BRAND } from '../../src/shared/brand.js'
+
+const SECRET = 'tok_7Hq2LmZx91Pw'
+
+/** Walks `value` under the root label `state` and lists where SECRET was met. */
+const find = (value: unknown, maxNodes = 10_000) => {
+  const hits: Array<{ where: string; as: FoundAs; cached: boolean }> = []
+  const roots: WalkRoot[] = [{ label: 'state', value }]
+  const stats = walk(
+    roots,
+    (text, as, place) => {
+      if (!text.includes(SECRET)) return
+      const at = place()
+      hits.push({
+        where: renderPlace(at, (k) => (k.includes(SECRET) ? '<masked>' : k)),
+        as,
+        cached: at.cached,
+      })
+    },
+    maxNodes,
+  )
+  return { hits, stats, where: hits.map((h) => h.where) }
+}
+
+describe('walk finds tokens wherever state can hold them', () => {
+  test('as values, inside strings, in arrays, Sets, nested objects and Maps, as keys', () => {
+    const key = { id: 1, secret: SECRET }
+    const state = {
+      plain: SECRET,
+      text: `user said ${SECRET}!`,
+      list: ['a', ['b', SECRET]],
+      set: new Set(['x', SECRET]),
+      nested: { deeper: { deepest: { value: SECRET } } },
+      map: new Map<unknown, unknown>([
+        ['k', SECRET],
+        [SECRET, 1],
+        [key, 'v'],
+      ]),
+      [SECRET]: true,
+      [Symbol('tag')]: SECRET,
+    }
+    expect(find(state).where.sort()).toEqual(
+      [
+        'state.plain',
+        'state.text',
+        'state.list[1][1]',
+        'state.set.values()[1]',
+        'state.nested.deeper.deepest.value',
+        'state.map.get("k")',
+        'state.map.get(<masked>)',
+        'state.map.keys()[2].secret',
+        'state[<masked>]',
+        'state[Symbol(tag)]',
+      ].sort(),
+    )
+  })
+
+  test('in class instances, frozen objects, null-prototype objects, function statics, Buffers', () => {
+    class Session {
+      static current: unknown
+      constructor(readonly token: string) {}
+    }
+    Session.current = { token: SECRET }
+    const bare = Object.create(null) as Record<string, unknown>
+    bare.value = SECRET
+    const state = {
+      instance: new Session(SECRET),
+      frozen: Object.freeze({ inner: Object.freeze([SECRET]) }),
+      bare,
+      Session,
+      bytes: Buffer.from(`prefix ${SECRET}`),
+      view: new Uint8Array(Buffer.from(SECRET)),
+    }
+    expect(find(state).where.sort()).toEqual(
+      [
+        'state.instance.token',
+        'state.frozen.inner[0]',
+        'state.bare.value',
+        'state.Session.current.token',
+        'state.bytes.toString()',
+        'state.view.toString()',
+      ].sort(),
+    )
+  })
+
+  test('survives cycles and visits each object once', () => {
+    const a: Record<string, unknown> = { name: 'a' }
+    const b: Record<string, unknown> = { name: 'b', a, secret: SECRET }
+    a.b = b
+    a.self = a
+    const { where, stats } = find({ a, again: a, b })
+    expect(where).toEqual(['state.b.secret'])
+    expect(stats.truncated).toBe(false)
+  })
+
+  test('never calls a getter, even a throwing one, and never enters a Proxy', () => {
+    const calls: string[] = []
+    const state = {
+      get lazy() {
+        calls.push('getter')
+        return SECRET
+      },
+      get broken(): never {
+        calls.push('broken')
+        throw new Error('boom')
+      },
+      proxy: new Proxy(
+        { secret: SECRET },
+        {
+          get: () => calls.push('get'),
+          ownKeys: () => {
+            calls.push('ownKeys')
+            return []
+          },
+          getOwnPropertyDescriptor: () => {
+            calls.push('descriptor')
+            return undefined
+          },
+          getPrototypeOf: () => {
+            calls.push('getPrototypeOf')
+            return null
+          },
+        },
+      ),
+      revoked: (() => {
+        const { proxy, revoke } = Proxy.revocable({}, {})
+        revoke()
+        return proxy
+      })(),
+      after: { secret: SECRET },
+    }
+    const { where, stats } = find(state)
+    expect(calls).toEqual([])
+    expect(where).toEqual(['state.after.secret'])
+    expect(stats.proxies).toBe(2)
+  })
+
+  test('never runs overridden collection methods or iterators', () => {
+    const calls: string[] = []
+    class SneakyMap extends Map<string, string> {
+      override forEach(): void {
+        calls.push('forEach')
+      }
+      override entries(): MapIterator<[string, string]> {
+        calls.push('entries')
+        return super.entries()
+      }
+    }
+    const map = new SneakyMap([['k', SECRET]])
+    Object.defineProperty(map, Symbol.iterator, {
+      value: () => {
+        calls.push('iterator')
+        return [][Symbol.iterator]()
+      },
+    })
+    expect(find({ map }).where).toEqual(['state.map.get("k")'])
+    expect(calls).toEqual([])
+  })
+
+  test('stops at its node budget on huge arrays, and skips the contents of other typed arrays', () => {
+    const huge = Array.from({ length: 1_000_000 }, (_, i) => `item-${i}`)
+    huge[5] = SECRET
+    huge[999_999] = `${SECRET}-late`
+    const { where, stats } = find({ huge, floats: new Float64Array(1_000_000) }, 5_000)
+    expect(where).toEqual(['state.huge[5]'])
+    expect(stats.truncated).toBe(true)
+    expect(stats.visited).toBe(5_000)
+  })
+
+  test('sparse arrays and array getters: holes skipped, accessors not called', () => {
+    const sparse: unknown[] = []
+    sparse[3] = SECRET
+    Object.defineProperty(sparse, 1, {
+      get: () => {
+        throw new Error('getter called')
+      },
+    })
+    expect(find({ sparse }).where).toEqual(['state.sparse[3]'])
+  })
+
+  test('an orcCache store (branded) is walked through its entries and marked as cached', () => {
+    const store = new LRUCache<string, unknown>({ max: 10 })
+    Object.defineProperty(store, ORC_CACHE_BRAND, { value: true })
+    store.set('GET /a', { kind: 1, value: { body: `{"token":"${SECRET}"}` } })
+    const { hits } = find({ store })
+    expect(hits).toEqual([
+      { where: 'state.store.get("GET /a").value.body', as: 'value', cached: true },
+    ])
+  })
+
+  test('long integers are compared as their decimal text; strings as roots too', () => {
+    const hits: string[] = []
+    walk(
+      [
+        { label: 'n', value: { big: 4111111111111111, small: 42, bigint: 12345678901234567890n } },
+        { label: 's', value: 'plain root' },
+      ],
+      (text) => void hits.push(text),
+      100,
+    )
+    expect(hits.filter((t) => /^\d+$/.test(t))).toEqual([
+      '4111111111111111',
+      '12345678901234567890',
+    ])
+    expect(hits).toContain('plain root')
+  })
+})
