@@ -1,20 +1,16 @@
 /**
  * The orcCache benchmark cases and targets, run by ../cache.mjs.
  *
- * To add a case, push an entry to `cacheCases` (see runner.mjs for the shape)
- * and, if it has a target, one to `cacheTargets`. For example, the HTTP hit on
- * API Gateway v2 (target ≤ 3× floor):
+ * To add a case, add an entry to `cacheCases` (see runner.mjs for the shape:
+ * `{ id, label, setup }`, where `setup` returns `{ run(i), check() }`) and, if
+ * it has a target, one to `cacheTargets` (`ratioTarget`, `speedupTarget`,
+ * `overheadTarget` from runner.mjs).
  *
- *   cacheCases.push({
- *     id: 'http-hit-v2',
- *     label: 'orcCache HTTP hit (API GW v2)',
- *     setup: async () => { ...; return { run: (i) => handler(events[i & 63], context), check } },
- *   })
- *   cacheTargets.push(ratioTarget('http-hit-v2', 'floor', 3, 'HTTP hit (API GW v2) ≤ 3× floor'))
- *
- * Every case answers one invocation per `run(i)`, with the same Lambda context
- * and the same kind of event (AWS's API Gateway v1 sample, keyed on
- * `pathParameters.id`), so the rows compare like with like.
+ * Every case answers one invocation per `run(i)`, with the same Lambda context.
+ * The plain cases (issue 2) use AWS's API Gateway v1 sample keyed on
+ * `pathParameters.id` with `http: false`, so they measure the core cache;
+ * the HTTP case (issue 3) uses the API Gateway v2 sample with the defaults
+ * (HTTP rules on, keyed by method and path, `Age` and `x-orc-cache` added).
  */
 
 import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency'
@@ -76,7 +72,7 @@ const missCase = (id, label, respond) => ({
   label,
   setup: async () => {
     const logger = recordingLogger()
-    const cache = orcCache({ key: 'pathParameters.id', logger })
+    const cache = orcCache({ key: 'pathParameters.id', http: false, logger })
     const handler = middy(async () => respond()).use(cache)
     const eventFor = coldEvent(`${id}-`)
     return {
@@ -131,11 +127,11 @@ export const cacheCases = [
   },
   {
     id: 'hit',
-    label: 'orcCache hit',
+    label: 'orcCache hit (plain)',
     setup: async () => {
       let calls = 0
       const logger = recordingLogger()
-      const cache = orcCache({ key: 'pathParameters.id', logger })
+      const cache = orcCache({ key: 'pathParameters.id', http: false, logger })
       const handler = middy(async () => {
         calls++
         return httpResponse()
@@ -149,6 +145,38 @@ export const cacheCases = [
           expect(cache.stats().misses === HOT_KEYS, 'orcCache missed after priming')
           const hit = await handler(events[1], context)
           expect(hit.body === httpResponse().body, 'orcCache hit returned another response')
+          expect(logger.warnings.length === 0, `orcCache warned: ${logger.warnings[0]}`)
+        },
+      }
+    },
+  },
+  {
+    id: 'http-hit-v2',
+    label: 'orcCache HTTP hit (API GW v2, Age + header)',
+    setup: async () => {
+      let calls = 0
+      const logger = recordingLogger()
+      const cache = orcCache({ logger })
+      const handler = middy(async () => {
+        calls++
+        return httpResponse()
+      }).use(cache)
+      const template = loadEvent('apigw-v2-request-no-authorizer')
+      const events = Array.from({ length: HOT_KEYS }, (_, i) => {
+        const event = structuredClone(template)
+        event.rawPath = `/items/item-${i}`
+        event.requestContext.http.path = event.rawPath
+        return event
+      })
+      for (const event of events) await handler(event, context)
+      return {
+        run: (i) => handler(events[i & (HOT_KEYS - 1)], context),
+        check: async () => {
+          expect(calls === HOT_KEYS, `the handler ran ${calls - HOT_KEYS} times after priming`)
+          expect(cache.stats().misses === HOT_KEYS, 'orcCache missed after priming')
+          const hit = await handler(events[1], context)
+          expect(hit.body === httpResponse().body, 'orcCache HTTP hit returned another response')
+          expect(hit.headers?.age !== undefined, 'orcCache HTTP hit has no Age header')
           expect(logger.warnings.length === 0, `orcCache warned: ${logger.warnings[0]}`)
         },
       }
@@ -210,6 +238,7 @@ export const cacheCases = [
 
 export const cacheTargets = [
   ratioTarget('hit', 'floor', 2, 'orcCache hit ≤ 2× floor'),
+  ratioTarget('http-hit-v2', 'floor', 3, 'HTTP hit (API GW v2) ≤ 3× floor'),
   speedupTarget(
     'hit',
     'powertools-hit',
