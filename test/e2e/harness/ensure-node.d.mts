@@ -7,6 +7,7 @@ export interface EnsureNodeOptions {
 export declare const PINNED_NODE_VERSIONS: Readonly<Record<22 | 24, string>>
 export declare const REPO_ROOT: string
 export declare const cachedNodePath: (major: number, cacheDir?: string) => string
+export declare const probeNodeVersion: (binary: string) => string | undefined
 export declare const probeNodeMajor: (binary: string) => number | undefined
 export declare const installNode: (major: number, options?: EnsureNodeOptions) => string
 export declare const ensureNodeMajor: (major: number, options?: EnsureNodeOptions) => string

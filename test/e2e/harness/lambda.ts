@@ -80,7 +80,7 @@ export interface InvokeOptions {
 export interface RunningLambda {
   /** The function ARN sent with each invocation. */
   readonly functionArn: string
-  /** The Node binary running the runtime, e.g. `v24.21.0`. */
+  /** The version of the Node binary running the runtime, e.g. `24.21.0`. */
   readonly nodeVersion: string
   /** Set when the runtime failed to initialise (then every invoke rejects). */
   readonly initError: InitErrorReport | undefined
@@ -296,12 +296,16 @@ export const startLambda = async (options: LambdaOptions): Promise<RunningLambda
 
   // Ready: every worker is polling for an event, or init failed, or it died.
   const pollers = multi ? workerCount : 1
+  let initTimer: NodeJS.Timeout | undefined
   const ready = await Promise.race([
     api.waitFor(() => api.waitingPolls >= pollers).then(() => 'ready' as const),
     api.waitFor(() => api.initError !== undefined).then(() => 'init-error' as const),
     exited.then(() => 'exited' as const),
-    delay(initTimeoutMs).then(() => 'timeout' as const),
+    new Promise<'timeout'>((resolveTimeout) => {
+      initTimer = setTimeout(() => resolveTimeout('timeout'), initTimeoutMs)
+    }),
   ])
+  clearTimeout(initTimer)
   if (ready === 'exited' || ready === 'timeout') {
     const initError = api.initError
     if (!initError) {
@@ -383,7 +387,7 @@ export const startLambda = async (options: LambdaOptions): Promise<RunningLambda
 
   return {
     functionArn,
-    nodeVersion: `v${node.major}`,
+    nodeVersion: node.version,
     get initError() {
       return api.initError
     },
