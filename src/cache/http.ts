@@ -13,28 +13,24 @@ export interface HttpRequest {
   readonly method: string
   /** Path plus canonical query: `/items?a=1&b=2` (parameters sorted by name). */
   readonly target: string
-  /** Request header by lower-case name (multi-values joined with `, `). */
-  readonly headers: Readonly<Record<string, string>>
   /**
    * Everything that identifies the caller (Authorization, cookies, ALB OIDC
    * headers, the API Gateway authorizer and IAM identity), or `undefined` for
    * an anonymous request.
    */
   readonly credentials: string | undefined
+  /** The request's `If-None-Match`, `Cache-Control` and `Pragma` headers. */
+  readonly ifNoneMatch: string | undefined
+  readonly cacheControl: string | undefined
+  readonly pragma: string | undefined
+  /** The event, for other headers (see {@link requestHeader}). */
+  readonly event: Bag
 }
 
 type Bag = Record<string, unknown>
 
 const isBag = (value: unknown): value is Bag => value !== null && typeof value === 'object'
 
-const CREDENTIAL_HEADERS = [
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'x-amzn-oidc-identity',
-  'x-amzn-oidc-data',
-  'x-amzn-oidc-accesstoken',
-] as const
 /** API Gateway v1 `requestContext.identity` fields that name an authenticated caller. */
 const IDENTITY_FIELDS = [
   'cognitoIdentityId',
@@ -45,29 +41,92 @@ const IDENTITY_FIELDS = [
   'caller',
 ] as const
 
-/** Lower-cases header names; multi-value headers are joined with `, `. */
-const readHeaders = (event: Bag): Record<string, string> => {
-  const out: Record<string, string> = Object.create(null)
-  const single = event.headers
-  if (isBag(single)) {
-    for (const name in single) {
-      const value = single[name]
-      if (typeof value === 'string') out[name.toLowerCase()] = value
+/** Appends one labelled credential to the material (undefined when there is none yet). */
+const addCredential = (
+  material: string | undefined,
+  label: string,
+  value: unknown,
+): string | undefined => {
+  if (value === undefined || value === null || value === '') return material
+  return `${material ?? ''}${label}=${typeof value === 'string' ? value : JSON.stringify(value)}\n`
+}
+
+/** Joins a header value that may be a string or (multi-value) an array of strings. */
+const headerText = (value: unknown, separator: string): string | undefined => {
+  if (typeof value === 'string') return value
+  if (Array.isArray(value) && value.length > 0) return value.join(separator)
+  return undefined
+}
+
+/**
+ * A request header by case-insensitive name, across `headers`,
+ * `multiValueHeaders` and (for `cookie`) the v2 `cookies` array.
+ */
+export const requestHeader = (http: HttpRequest, name: string): string | undefined => {
+  const lower = name.toLowerCase()
+  const { event } = http
+  for (const field of ['headers', 'multiValueHeaders'] as const) {
+    const bag = event[field]
+    if (!isBag(bag)) continue
+    for (const key in bag) {
+      if (key.length === lower.length && key.toLowerCase() === lower) {
+        const text = headerText(bag[key], lower === 'cookie' ? '; ' : ', ')
+        if (text !== undefined) return text
+      }
     }
   }
-  const multi = event.multiValueHeaders
-  if (isBag(multi)) {
-    for (const name in multi) {
-      const lower = name.toLowerCase()
-      const values = multi[name]
-      if (out[lower] === undefined && Array.isArray(values)) out[lower] = values.join(', ')
+  return lower === 'cookie' ? headerText(event.cookies, '; ') : undefined
+}
+
+/**
+ * Reads the few headers the cache acts on in one pass over the header names.
+ * Names are compared case-insensitively; a length check first keeps the pass
+ * cheap, since most headers are none of these.
+ */
+const scanHeaders = (bag: Bag, separator: string, out: HeaderScan): void => {
+  for (const name in bag) {
+    const length = name.length
+    if (
+      length !== 6 &&
+      length !== 13 &&
+      length !== 16 &&
+      length !== 19 &&
+      length !== 20 &&
+      length !== 23
+    )
+      continue
+    const value = headerText(bag[name], separator)
+    if (value === undefined) continue
+    switch (name.toLowerCase()) {
+      case 'authorization':
+      case 'proxy-authorization':
+      case 'x-amzn-oidc-identity':
+      case 'x-amzn-oidc-data':
+      case 'x-amzn-oidc-accesstoken':
+        out.credentials = addCredential(out.credentials, name.toLowerCase(), value)
+        break
+      case 'cookie':
+        out.cookie = value
+        break
+      case 'if-none-match':
+        out.ifNoneMatch = value
+        break
+      case 'cache-control':
+        out.cacheControl = value
+        break
+      case 'pragma':
+        out.pragma = value
+        break
     }
   }
-  const cookies = event.cookies
-  if (Array.isArray(cookies) && cookies.length > 0 && out.cookie === undefined) {
-    out.cookie = cookies.join('; ')
-  }
-  return out
+}
+
+interface HeaderScan {
+  credentials: string | undefined
+  cookie: string | undefined
+  ifNoneMatch: string | undefined
+  cacheControl: string | undefined
+  pragma: string | undefined
 }
 
 const compareNames = (a: string, b: string): number => {
@@ -105,23 +164,6 @@ const queryPairsFromParameters = (event: Bag): string[] => {
   return pairs
 }
 
-const credentialsOf = (event: Bag, headers: Record<string, string>): string | undefined => {
-  let material: string | undefined
-  const add = (label: string, value: unknown): void => {
-    if (value === undefined || value === null || value === '') return
-    material = `${material ?? ''}${label}=${typeof value === 'string' ? value : JSON.stringify(value)}\n`
-  }
-  for (const name of CREDENTIAL_HEADERS) add(name, headers[name])
-  const context = event.requestContext
-  if (isBag(context)) {
-    const authorizer = context.authorizer
-    if (isBag(authorizer) && Object.keys(authorizer).length > 0) add('authorizer', authorizer)
-    const identity = context.identity
-    if (isBag(identity)) for (const field of IDENTITY_FIELDS) add(field, identity[field])
-  }
-  return material
-}
-
 /**
  * Reads an HTTP event (API Gateway v1/v2, ALB, Function URL); `undefined` for any
  * other event (SQS, S3, a WebSocket message, a direct invocation).
@@ -130,28 +172,55 @@ export const readHttpRequest = (event: unknown): HttpRequest | undefined => {
   if (!isBag(event)) return undefined
   let method: unknown
   let path: unknown
-  let pairs: string[]
+  let query: string
   const context = event.requestContext
   if (event.version === '2.0' && isBag(context) && isBag(context.http)) {
     method = context.http.method
     path = event.rawPath
     const raw = event.rawQueryString
-    pairs = typeof raw === 'string' && raw !== '' ? raw.split('&') : []
+    query = typeof raw === 'string' && raw !== '' ? canonicalQuery(raw.split('&')) : ''
   } else if (typeof event.httpMethod === 'string') {
     method = event.httpMethod
     path = event.path
-    pairs = queryPairsFromParameters(event)
+    query = canonicalQuery(queryPairsFromParameters(event))
   } else {
     return undefined
   }
   if (typeof method !== 'string' || typeof path !== 'string') return undefined
-  const query = canonicalQuery(pairs)
-  const headers = readHeaders(event)
+  const scan: HeaderScan = {
+    credentials: undefined,
+    cookie: undefined,
+    ifNoneMatch: undefined,
+    cacheControl: undefined,
+    pragma: undefined,
+  }
+  // API Gateway v1 sends both maps with the same names; ALB sends one of them.
+  if (isBag(event.headers)) scanHeaders(event.headers, ', ', scan)
+  else if (isBag(event.multiValueHeaders)) scanHeaders(event.multiValueHeaders, ', ', scan)
+  let credentials = scan.credentials
+  const cookie = scan.cookie ?? headerText(event.cookies, '; ')
+  credentials = addCredential(credentials, 'cookie', cookie)
+  if (isBag(context)) {
+    const authorizer = context.authorizer
+    if (isBag(authorizer)) {
+      for (const _ in authorizer) {
+        credentials = addCredential(credentials, 'authorizer', authorizer)
+        break
+      }
+    }
+    const identity = context.identity
+    if (isBag(identity))
+      for (const field of IDENTITY_FIELDS)
+        credentials = addCredential(credentials, field, identity[field])
+  }
   return {
     method: method.toUpperCase(),
     target: query === '' ? path : `${path}?${query}`,
-    headers,
-    credentials: credentialsOf(event, headers),
+    credentials,
+    ifNoneMatch: scan.ifNoneMatch,
+    cacheControl: scan.cacheControl,
+    pragma: scan.pragma,
+    event,
   }
 }
 
@@ -296,8 +365,8 @@ export const ifNoneMatchHits = (
 export const requestCacheDirectives = (
   request: HttpRequest,
 ): { noCache: boolean; noStore: boolean } => {
-  const directives = parseCacheControl(request.headers['cache-control'])
-  const pragmaNoCache = /(?:^|,)\s*no-cache\s*(?:,|$)/i.test(request.headers.pragma ?? '')
+  const directives = parseCacheControl(request.cacheControl)
+  const pragmaNoCache = /(?:^|,)\s*no-cache\s*(?:,|$)/i.test(request.pragma ?? '')
   return {
     noCache: directives.has('no-cache') || directives.get('max-age') === '0' || pragmaNoCache,
     noStore: directives.has('no-store'),
@@ -339,10 +408,17 @@ export const hitResponse = (
       ? { statusCode: 304, multiValueHeaders: toMulti(headers), body: '' }
       : { statusCode: 304, headers, body: '' }
   }
-  return withHeaders(stored, {
-    age: String(ageSeconds),
-    ...(statusHeader ? { [statusHeader]: statusValue } : {}),
-  })
+  if (multi) {
+    const multiValueHeaders: Record<string, unknown> = { ...(stored.multiValueHeaders as Bag) }
+    multiValueHeaders.age = [String(ageSeconds)]
+    if (statusHeader) multiValueHeaders[statusHeader] = [statusValue]
+    return { ...stored, multiValueHeaders }
+  }
+  // The hit path: one copy of the headers and one of the response, nothing else.
+  const headers: Record<string, unknown> = isBag(stored.headers) ? { ...stored.headers } : {}
+  headers.age = String(ageSeconds)
+  if (statusHeader) headers[statusHeader] = statusValue
+  return { ...stored, headers }
 }
 
 const toMulti = (headers: Record<string, string>): Record<string, string[]> => {

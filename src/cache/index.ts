@@ -24,6 +24,7 @@ import {
   ifNoneMatchHits,
   readHttpRequest,
   requestCacheDirectives,
+  requestHeader,
   withHeaders,
 } from './http.js'
 import {
@@ -167,7 +168,7 @@ const principalKey = (base: string, credentials: string): string =>
 const varyKey = (key: string, vary: readonly string[], http: HttpRequest): string => {
   const values: string[] = []
   for (const name of vary) {
-    const value = http.headers[name]
+    const value = requestHeader(http, name)
     values.push(
       value === undefined
         ? ''
@@ -314,12 +315,12 @@ export const orcCache = <
     key: string,
     http: HttpRequest | undefined,
     status: string,
+    at: number,
   ) => {
     let response = entry.value
     if (entry.kind === HTTP) {
-      const age = Math.max(0, Math.floor((now() - entry.storedAt) / 1000))
-      const notModified =
-        http !== undefined && ifNoneMatchHits(http.headers['if-none-match'], entry.etag)
+      const age = Math.max(0, Math.floor((at - entry.storedAt) / 1000))
+      const notModified = http !== undefined && ifNoneMatchHits(http.ifNoneMatch, entry.etag)
       response = hitResponse(
         entry.value as Record<string, unknown>,
         age,
@@ -405,13 +406,13 @@ export const orcCache = <
         const shared = find(base, http, at, {})
         if (shared?.shareable) {
           counters.hits++
-          return answer(request, shared, base, http, 'HIT')
+          return answer(request, shared, base, http, 'HIT', at)
         }
       }
       const entry = find(key, http, at, seen)
       if (entry !== undefined) {
         counters.hits++
-        return answer(request, entry, key, http, 'HIT')
+        return answer(request, entry, key, http, 'HIT', at)
       }
     }
     const pending: Pending = { key, base, http, stale: seen.stale, flight: undefined, noStore }
@@ -458,11 +459,12 @@ export const orcCache = <
     ])
     clearTimeout(timer)
     if (stored) {
-      const entry = find(pending.key, pending.http, now(), {})
+      const at = now()
+      const entry = find(pending.key, pending.http, at, {})
       if (entry !== undefined) {
         ;(request.internal as Record<symbol, unknown>)[pendingSlot] = undefined
         counters.hits++
-        await answer(request, entry, pending.key, pending.http, 'HIT')
+        await answer(request, entry, pending.key, pending.http, 'HIT', at)
         return
       }
     }
@@ -629,7 +631,7 @@ export const orcCache = <
 
   const answerStale = (request: Req, pending: Pending): void => {
     const stale = pending.stale as Entry
-    void answer(request, stale, pending.key, pending.http, 'STALE')
+    void answer(request, stale, pending.key, pending.http, 'STALE', now())
     request.response = request.earlyResponse as TResult
   }
 
