@@ -196,3 +196,49 @@ describe('examples/card-check-buggy.ts and card-check.ts under overlapping invoc
     expect(results.every((r) => r.response?.ok)).toBe(true)
   })
 })
+
+describe('examples/leak-guard-dev.ts (LEAK_GUARD=warn)', () => {
+  const leakLines = (fn: RunningLambda) =>
+    fn
+      .logs()
+      .map((record) => record.message)
+      .filter((message) => message.startsWith('leakGuard:'))
+
+  const runTwo = async (exportName: 'handler' | 'buggyHandler') => {
+    const fn = await startLambda({
+      handler: 'examples/leak-guard-dev.ts',
+      exportName,
+      env: { LEAK_GUARD: 'warn', EXAMPLE_PAYMENTS_CONNECT_MS: '1' },
+    })
+    try {
+      const results = [
+        await fn.invoke<PaymentResult>(cards[0]),
+        await fn.invoke<PaymentResult>(cards[1]),
+      ]
+      return { results, lines: leakLines(fn), all: fn.logs().map((r) => r.raw) }
+    } finally {
+      await fn.stop()
+    }
+  }
+
+  it('stays quiet on the clean card check', async () => {
+    const { results, lines } = await runTwo('handler')
+    expect(results.map((r) => r.response?.verified)).toEqual([masked(cards[0]!), masked(cards[1]!)])
+    expect(lines).toEqual([])
+  })
+
+  it('never logs a card number in clear, even for the buggy card check', async () => {
+    const { all } = await runTwo('buggyHandler')
+    for (const card of cards.slice(0, 2)) {
+      expect(all.join('\n')).not.toContain(card.credit_card_number)
+    }
+  })
+
+  // Known gap: leakGuard() does not read module-level variables yet (the scope reader
+  // in src/leak-guard/scope is not wired into the middleware). When it is, this starts
+  // passing and `it.fails` fails: turn it into `it`.
+  it.fails('reports the module-level card, masked', async () => {
+    const { lines } = await runTwo('buggyHandler')
+    expect(lines.some((line) => /creditCard/.test(line) && /411111\*+1111/.test(line))).toBe(true)
+  })
+})
