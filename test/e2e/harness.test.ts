@@ -168,6 +168,36 @@ describe('multi-concurrent mode (AWS_LAMBDA_MAX_CONCURRENCY)', () => {
   })
 })
 
+describe('multi-concurrent mode with two worker threads (AWS_LAMBDA_NODEJS_WORKER_COUNT=2)', () => {
+  let fn: RunningLambda
+  beforeAll(async () => {
+    fn = await startLambda({
+      handler: 'test/e2e/handlers/plain.ts',
+      maxConcurrency: 4,
+      workerCount: 2,
+    })
+  })
+  afterAll(() => fn?.stop())
+
+  interface WaitReply {
+    threadId: number
+    invocations: number
+    startedAt: number
+  }
+
+  it('loads the module once per worker: module state (and so a cache) is per worker', async () => {
+    // Both workers are polling when the runtime is ready: two events go one to each.
+    const [a, b] = await fn.invokeMany<WaitReply>([
+      { action: 'wait', ms: 100 },
+      { action: 'wait', ms: 100 },
+    ])
+    expect(a?.response?.threadId).not.toBe(b?.response?.threadId)
+    expect([a?.response?.threadId, b?.response?.threadId].every((id) => (id ?? 0) > 0)).toBe(true)
+    expect(a?.response?.invocations).toBe(1)
+    expect(b?.response?.invocations).toBe(1)
+  })
+})
+
 describe('a Middy handler, bundled as CommonJS', () => {
   let fn: RunningLambda
   beforeAll(async () => {

@@ -1,4 +1,5 @@
 /** A plain (no Middy) handler for the harness's own tests. */
+import { threadId } from 'node:worker_threads'
 import type { Context } from 'aws-lambda'
 
 interface PlainEvent {
@@ -37,7 +38,7 @@ export const handler = async (event: PlainEvent, context: Context) => {
       }
     case 'wait':
       await new Promise((resolve) => setTimeout(resolve, event.ms ?? 0))
-      return { waited: event.ms }
+      return { waited: event.ms, threadId, invocations, startedAt }
     default:
       return {
         echo: event.value,
