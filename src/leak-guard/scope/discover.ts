@@ -32,8 +32,8 @@ export interface DiscoverSettings {
   readonly exclude: ReadonlySet<unknown>
 }
 
-/** How many hops through third-party code (Middy's wrapper, ...) to reach the user's code. */
-const MAX_FOREIGN_HOPS = 2
+/** Hops through third-party code to reach the user's: one, as from Middy's wrapper to the handler. */
+const MAX_FOREIGN_HOPS = 1
 /** Entries looked at per object or array when collecting functions. */
 const MAX_ENTRIES = 100
 

@@ -127,40 +127,46 @@ export const createScopeRoots = (options: ScopeRootsOptions): RootProvider => {
   let targets: ScanTarget[] | undefined
   let skip: ReadonlySet<unknown> = exclude
 
-  const addSeeds = (moduleExports: unknown, explicit: boolean) => {
-    for (const fn of exportedFunctions(moduleExports)) seeds?.push({ fn, explicit })
+  const addSeeds = (into: Seed[], moduleExports: unknown, explicit: boolean) => {
+    for (const fn of exportedFunctions(moduleExports)) into.push({ fn, explicit })
     targets = undefined // discover again with the new seeds
   }
 
   const collectSeeds = (): Seed[] => {
-    seeds = []
-    for (const target of options.targets ?? []) addSeeds(target, true)
+    const collected: Seed[] = []
+    seeds = collected
+    for (const target of options.targets ?? []) addSeeds(collected, target, true)
     const handler = env._HANDLER
     const file = settings.follow && handler ? locateHandler(root, handler) : undefined
-    if (file === undefined) return seeds
+    if (file === undefined) return collected
     const moduleExports = loadModuleExports(file)
     if (moduleExports instanceof Promise) {
       moduleExports.then(
-        (namespace: unknown) => addSeeds(namespace, false),
+        (namespace: unknown) => addSeeds(collected, namespace, false),
         (error: unknown) =>
           options.logOnce('scope-handler-import', `cannot import the handler module ${file}`, {
             error: String(error),
           }),
       )
-    } else addSeeds(moduleExports, false)
-    return seeds
+    } else addSeeds(collected, moduleExports, false)
+    return collected
   }
 
-  const discover = (inspector: ScopeInspector): ScanTarget[] => {
-    const found = discoverTargets(inspector, seeds ?? collectSeeds(), settings)
+  const discover = (inspector: ScopeInspector, from: readonly Seed[]): ScanTarget[] => {
+    const found = discoverTargets(inspector, from, settings)
     skip = new Set([...exclude, ...libraryExports()])
     return found
   }
 
-  return () =>
-    access((inspector) => {
-      targets ??= discover(inspector)
-      const readings = inspector.readScopes(targets.map(({ fn }) => fn))
-      return rootsOf(readings, targets, skip)
-    }) ?? []
+  return () => {
+    const from = seeds ?? collectSeeds()
+    if (from.length === 0) return [] // nothing to read (yet): the inspector stays unloaded
+    return (
+      access((inspector) => {
+        targets ??= discover(inspector, from)
+        const readings = inspector.readScopes(targets.map(({ fn }) => fn))
+        return rootsOf(readings, targets, skip)
+      }) ?? []
+    )
+  }
 }
