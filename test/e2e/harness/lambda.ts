@@ -102,10 +102,12 @@ export interface RunningLambda {
 const requireFromHere = createRequire(import.meta.url)
 const RIC_ENTRY = requireFromHere.resolve('aws-lambda-ric')
 
-/** Live runtimes, killed on exit if a test forgot to stop them. */
+/** Live runtimes and their task roots, killed and removed on exit if never stopped. */
 const live = new Set<ChildProcess>()
+const liveDirs = new Set<string>()
 process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL')
+  for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true })
 })
 
 const bundleHandler = async (entry: string, format: 'esm' | 'cjs', taskRoot: string) => {
@@ -205,12 +207,16 @@ export const startLambda = async (options: LambdaOptions): Promise<RunningLambda
   const source = resolve(REPO_ROOT, options.handler)
   const isDir = statSync(source).isDirectory()
   const tempRoot = isDir ? undefined : mkdtempSync(join(tmpdir(), 'orc-e2e-'))
+  if (tempRoot) liveDirs.add(tempRoot)
   const taskRoot = tempRoot ?? source
   let moduleName = options.moduleName ?? 'index'
   try {
     if (tempRoot) moduleName = await bundleHandler(source, format, tempRoot)
   } catch (error) {
-    if (tempRoot) rmSync(tempRoot, { recursive: true, force: true })
+    if (tempRoot) {
+      rmSync(tempRoot, { recursive: true, force: true })
+      liveDirs.delete(tempRoot)
+    }
     throw error
   }
 
@@ -291,7 +297,10 @@ export const startLambda = async (options: LambdaOptions): Promise<RunningLambda
       clearTimeout(killer)
     }
     await api.close()
-    if (tempRoot) rmSync(tempRoot, { recursive: true, force: true })
+    if (tempRoot) {
+      rmSync(tempRoot, { recursive: true, force: true })
+      liveDirs.delete(tempRoot)
+    }
   }
 
   // Ready: every worker is polling for an event, or init failed, or it died.
