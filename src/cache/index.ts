@@ -30,8 +30,8 @@ import {
 import {
   type CompiledKey,
   compileKey,
+  DERIVED_MARK,
   derivedPrefix,
-  encodeTuple,
   type KeyValue,
   normaliseKey,
 } from './key.js'
@@ -164,20 +164,18 @@ const passThrough = () => {}
 const principalKey = (base: string, credentials: string): string =>
   `${derivedPrefix(base)}p${digest(credentials)}`
 
-/** Key of the entry for one set of Vary values, under `key`. */
+/**
+ * Key of the entry for one set of Vary values, under `key` (a base or a
+ * principal key): each value length-prefixed, credentials digested.
+ */
 const varyKey = (key: string, vary: readonly string[], http: HttpRequest): string => {
-  const values: string[] = []
+  let values = ''
   for (const name of vary) {
-    const value = requestHeader(http, name)
-    values.push(
-      value === undefined
-        ? ''
-        : name === 'authorization' || name === 'cookie'
-          ? digest(value)
-          : value,
-    )
+    const raw = requestHeader(http, name) ?? ''
+    const value = name === 'authorization' || name === 'cookie' ? digest(raw) : raw
+    values += `${value.length}:${value}`
   }
-  return `${key.startsWith('\u0002') ? key : derivedPrefix(key)}v${encodeTuple(values.length ? ['', ...values] : [''])}`
+  return `${key.startsWith(DERIVED_MARK) ? key : derivedPrefix(key)}v${values}`
 }
 
 /**

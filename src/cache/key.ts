@@ -40,7 +40,8 @@ const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'prototype', 'constructor'])
 
 const TUPLE_MARK = '\u0000'
 const ESCAPE_MARK = '\u0001'
-const DECORATED_MARK = '\u0002'
+/** First character of every key derived for a principal or for Vary values. */
+export const DERIVED_MARK = '\u0002'
 
 /** A single string key, escaped so it can never equal a tuple or decorated key. */
 const singleKey = (value: string): string => {
@@ -52,7 +53,7 @@ const singleKey = (value: string): string => {
  * The prefix of every key derived from `base` (per principal, per Vary values):
  * length-prefixed, so that what follows can never be mistaken for part of `base`.
  */
-export const derivedPrefix = (base: string): string => `${DECORATED_MARK}${base.length}:${base}`
+export const derivedPrefix = (base: string): string => `${DERIVED_MARK}${base.length}:${base}`
 
 /** Converts one selected value into a single key; `undefined` means no key. */
 const keyPart = (value: unknown): string | undefined => {
