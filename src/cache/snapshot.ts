@@ -108,12 +108,21 @@ export const snapshot = (value: unknown): Snapshot => {
       bytes += OBJECT_BYTES
       for (const name of Object.keys(object)) {
         bytes += PROPERTY_BYTES + name.length
-        record[name] = copy(
+        const value = copy(
           (object as Record<string, unknown>)[name],
           path === '' ? name : `${path}.${name}`,
           name,
           depth + 1,
         )
+        // An own "__proto__" (JSON.parse makes one) must stay data, not become the prototype.
+        if (name === '__proto__') {
+          Object.defineProperty(record, name, {
+            value,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          })
+        } else record[name] = value
       }
       out = record
     } else {

@@ -255,11 +255,10 @@ describe('orcCache against a model (fast-check, real @middy/core)', () => {
     ])
   })
 
-  it.fails('stores a response with an own "__proto__" key as it is (KNOWN BUG: snapshot assigns it as the prototype)', async () => {
-    // JSON.parse makes "__proto__" an own data property; Lambda sends it. The
-    // snapshot's `record[name] = ...` sets the prototype instead, so a hit
-    // returns different JSON from the miss. Flip to it() once snapshot.ts
-    // defines such keys with Object.defineProperty.
+  it('stores a response with an own "__proto__" key as it is', async () => {
+    // JSON.parse makes "__proto__" an own data property; Lambda sends it. A
+    // snapshot that assigned it would set the prototype instead, and a hit
+    // would return different JSON from the miss.
     await runSequence([
       {
         kind: 'invoke',
