@@ -257,6 +257,21 @@ describe('init errors', () => {
   })
 })
 
+describe('timeouts', () => {
+  it('rejects an invocation that outlives its deadline', async () => {
+    const fn = await startLambda({ handler: 'test/e2e/handlers/plain.ts' })
+    try {
+      const started = Date.now()
+      await expect(fn.invoke({ action: 'wait', ms: 5_000 }, { timeoutMs: 200 })).rejects.toThrow(
+        /timed out after 200 ms/,
+      )
+      expect(Date.now() - started).toBeLessThan(4_000)
+    } finally {
+      await fn.stop()
+    }
+  })
+})
+
 describe('parseLogLine', () => {
   it('reads text, JSON and unattributed lines', () => {
     expect(parseLogLine('2026-01-01T00:00:00.000Z\tabc-1\tINFO\tone\rtwo', 'stdout')).toMatchObject(

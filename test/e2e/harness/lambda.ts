@@ -357,7 +357,8 @@ export const startLambda = async (options: LambdaOptions): Promise<RunningLambda
         : {}),
     })
     // The harness waits a little longer than the deadline: the runtime itself
-    // does not enforce it (on Lambda the sandbox would be stopped).
+    // does not enforce it. On Lambda the sandbox would be reset; here the runtime
+    // is left busy (its late answer is refused), so stop() it after a timeout.
     const timer = setTimeout(
       () =>
         api.abandon(requestId, new Error(`invocation ${requestId} timed out after ${limit} ms`)),
