@@ -28,7 +28,10 @@ export interface DiscoverSettings {
   readonly maxModules: number
   /** At most this many functions read while discovering (bounds the first scan). */
   readonly maxFunctions: number
-  /** Functions never followed (the guard's own hooks). */
+  /**
+   * Values never followed: the guard's own hooks. (Installed, this package is under
+   * `node_modules`; bundled into the user's file, only identity tells it apart.)
+   */
   readonly exclude: ReadonlySet<unknown>
 }
 
@@ -36,9 +39,6 @@ export interface DiscoverSettings {
 const MAX_FOREIGN_HOPS = 1
 /** Entries looked at per object or array when collecting functions. */
 const MAX_ENTRIES = 100
-
-/** This package's own code (`src/` or `dist/`): never a target. */
-const OWN_DIR = fileURLToPath(new URL('../../', import.meta.url))
 
 const HANDLER_EXTENSIONS = ['', '.js', '.mjs', '.cjs']
 
@@ -115,11 +115,11 @@ export const exportedFunctions = (moduleExports: unknown): AnyFunction[] => {
     })
 }
 
-/** Exports of third-party modules (and of this package) in `require.cache`: code, not data. */
+/** Exports of third-party modules in `require.cache`: code, not data. */
 export const libraryExports = (): Set<unknown> => {
   const found = new Set<unknown>()
   for (const [file, module] of Object.entries(createRequire(import.meta.url).cache)) {
-    if (file.includes(`${sep}node_modules${sep}`) || file.startsWith(OWN_DIR)) {
+    if (file.includes(`${sep}node_modules${sep}`)) {
       found.add(module?.exports)
     }
   }
@@ -134,9 +134,7 @@ const scriptPath = (url: string | undefined): string | undefined => {
 }
 
 const isFirstParty = (path: string, root: string): boolean =>
-  (path + sep).startsWith(root + sep) &&
-  !path.includes(`${sep}node_modules${sep}`) &&
-  !path.startsWith(OWN_DIR)
+  (path + sep).startsWith(root + sep) && !path.includes(`${sep}node_modules${sep}`)
 
 const sameScope = (a: ScopeReading, b: ScopeReading): boolean => {
   if (a.description !== b.description) return false
