@@ -198,10 +198,14 @@ describe('multi-concurrent mode with two worker threads (AWS_LAMBDA_NODEJS_WORKE
   })
 })
 
-describe('a Middy handler, bundled as CommonJS', () => {
+describe('a Middy handler, bundled as CommonJS, logging JSON', () => {
   let fn: RunningLambda
   beforeAll(async () => {
-    fn = await startLambda({ handler: 'test/e2e/handlers/middy.ts', format: 'cjs' })
+    fn = await startLambda({
+      handler: 'test/e2e/handlers/middy.ts',
+      format: 'cjs',
+      logFormat: 'json',
+    })
   })
   afterAll(() => fn?.stop())
 
@@ -209,6 +213,11 @@ describe('a Middy handler, bundled as CommonJS', () => {
     const ok = await fn.invoke({ name: 'orc' })
     expect(ok.response).toEqual({ statusCode: 200, body: 'hello orc!' })
     expect(ok.logs).toEqual([`before ${ok.requestId}`])
+    expect(JSON.parse(ok.logRecords[0]?.raw ?? '{}')).toMatchObject({
+      level: 'INFO',
+      requestId: ok.requestId,
+      message: `before ${ok.requestId}`,
+    })
   })
 
   it('lets onError turn a thrown error into a response', async () => {

@@ -234,11 +234,12 @@ describe('examples/leak-guard-dev.ts (LEAK_GUARD=warn)', () => {
     }
   })
 
-  // Known gap: leakGuard() does not read module-level variables yet (the scope reader
-  // in src/leak-guard/scope is not wired into the middleware). When it is, this starts
-  // passing and `it.fails` fails: turn it into `it`.
-  it.fails('reports the module-level card, masked', async () => {
-    const { lines } = await runTwo('buggyHandler')
-    expect(lines.some((line) => /creditCard/.test(line) && /411111\*+1111/.test(line))).toBe(true)
+  it('reports the module-level card, masked', async () => {
+    const { lines, all } = await runTwo('buggyHandler')
+    const finding = lines.find((line) => /creditCard/.test(line))
+    expect(finding).toMatch(/creditCard\.number holds credit_card_number = card 411111\*+1111/)
+    for (const card of cards.slice(0, 2)) {
+      expect(all.join('\n')).not.toContain(card.credit_card_number)
+    }
   })
 })

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { build } from 'esbuild'
 import { REPO_ROOT, runtimeNode } from './node-binary.js'
 import { type InitErrorReport, type InvocationOutcome, RuntimeApi } from './runtime-api.js'
@@ -225,11 +225,12 @@ export const startLambda = async (options: LambdaOptions): Promise<RunningLambda
   const functionArn = `arn:aws:lambda:${region}:123456789012:function:${functionName}`
   const day = new Date().toISOString().slice(0, 10).replaceAll('-', '/')
   const env: Record<string, string> = {
-    PATH: '/var/lang/bin:/usr/local/bin:/usr/bin:/bin',
+    // As on Lambda, where /var/lang/bin (holding node) comes first.
+    PATH: `${dirname(node.path)}:/usr/local/bin:/usr/bin:/bin`,
     LANG: 'en_US.UTF-8',
     TZ: ':UTC',
     LAMBDA_TASK_ROOT: taskRoot,
-    LAMBDA_RUNTIME_DIR: taskRoot,
+    LAMBDA_RUNTIME_DIR: dirname(RIC_ENTRY),
     _HANDLER: `${moduleName}.${exportName}`,
     AWS_LAMBDA_RUNTIME_API: api.address,
     AWS_EXECUTION_ENV: `AWS_Lambda_nodejs${node.major}.x`,
@@ -242,7 +243,6 @@ export const startLambda = async (options: LambdaOptions): Promise<RunningLambda
     AWS_LAMBDA_LOG_STREAM_NAME: `${day}/[$LATEST]${randomBytes(16).toString('hex')}`,
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     AWS_LAMBDA_LOG_FORMAT: logFormat === 'json' ? 'JSON' : 'Text',
-    NODE_ENV: 'production',
     ...(multi
       ? {
           AWS_LAMBDA_MAX_CONCURRENCY: String(maxConcurrency),
