@@ -22,6 +22,7 @@ const NODE_MAJOR = Number(process.versions.node.split('.')[0])
 
 interface Report {
   roots: { label: string; value: unknown }[]
+  warnings?: string[]
   logs: { code: string; message: string }[]
   heapBefore?: number
   heapAfter?: number
@@ -105,6 +106,26 @@ describe(`scope reader under plain Node ${process.version}`, () => {
     })
     // Middy's own scopes (node_modules) are followed, never reported.
     expect(roots.filter(({ label }) => !/^module (index|lib\/pay)\.mjs: /.test(label))).toEqual([])
+  })
+
+  test('leakGuard() bundled with Middy and the handler reports the module-level card, and only it', async () => {
+    // One script, as esbuild deploys it: Middy and the guard are "first-party" there too.
+    const root = join(work, 'guarded')
+    await build({
+      entryPoints: [join(FIXTURES, 'guarded/index.mjs')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      outfile: join(root, 'index.mjs'),
+      logLevel: 'silent',
+    })
+    const { warnings } = run(['invoke'], {
+      env: { LAMBDA_TASK_ROOT: root, _HANDLER: 'index.handler' },
+    })
+    // The guard's own state (the tokens it looks for) is never searched as a root.
+    expect(warnings).toEqual([
+      'leakGuard: HIGH persisted: module index.mjs: creditCard holds body.card = card 411111******1111 of request req-1, found at the start of request req-2',
+    ])
   })
 
   test('heap stays flat over 10,000 scans (fresh session per scan, object group released)', () => {

@@ -47,6 +47,21 @@ const scenarios = {
     createScopeRoots({ logOnce })
     report([], { inspectorLoaded: process.moduleLoadList.includes('NativeModule inspector') })
   },
+  // Invoke the handler named by LAMBDA_TASK_ROOT and _HANDLER twice, as the runtime
+  // does (a later macrotask each time), and report what the guard wrote.
+  async invoke() {
+    const warnings = []
+    console.warn = (line) => warnings.push(String(line))
+    const { LAMBDA_TASK_ROOT: root, _HANDLER: name } = process.env
+    const module = await import(pathToFileURL(`${root}/${name.split('.')[0]}.mjs`).href)
+    const cards = ['4111111111111111', '5555555555554444']
+    for (const [i, card] of cards.entries()) {
+      const context = { awsRequestId: `req-${i + 1}`, getRemainingTimeInMillis: () => 30_000 }
+      await module.handler({ body: JSON.stringify({ card }), headers: {} }, context)
+      await new Promise((done) => setImmediate(done))
+    }
+    report([], { warnings })
+  },
   // 10,000 scans: heap after a full GC must not grow with the number of scans.
   async memory() {
     const module = await import(pathToFileURL(modulePath).href)
