@@ -168,7 +168,38 @@ export const runDemo = async ({ color, write = console.log }: DemoOptions): Prom
       },
     )
 
-    await section('2. What the cache refused to store, and why', async () => {
+    await section(
+      '2. Ten overlapping requests for one key  (AWS_LAMBDA_MAX_CONCURRENCY=10, as on Lambda Managed Instances)',
+      async () => {
+        const busy = await start({
+          handler: 'examples/http-api.ts',
+          maxConcurrency: 10,
+          env: { EXAMPLE_DB_LATENCY_MS: '60' },
+        })
+        const wave = await busy.invokeMany<HttpResult>(
+          Array.from({ length: 10 }, () => httpEvent('GET', '/products/2')),
+        )
+        const count = (type: string) =>
+          wave.filter((result) => cacheEvents(result).includes(type)).length
+        const slowest = Math.max(...wave.map((result) => result.durationMs))
+        const ok = wave.every((result) => result.response?.statusCode === 200)
+        table(
+          [
+            [s.dim('ran the handler'), `${count('miss')}`],
+            [s.dim('waited for it, then hit'), `${count('wait')}`],
+            [s.dim('all answered 200'), ok ? s.green('yes') : s.red('no')],
+            [s.dim('slowest answer'), ms(slowest)],
+          ],
+          write,
+          new Set(),
+        )
+        write(
+          `   ${s.dim('single flight: concurrent misses for one key share one run of the handler')}`,
+        )
+      },
+    )
+
+    await section('3. What the cache refused to store, and why', async () => {
       const cases: { label: string; event: APIGatewayProxyEventV2 }[] = [
         { label: 'GET /me', event: httpEvent('GET', '/me') },
         { label: 'GET /products/999', event: httpEvent('GET', '/products/999') },
@@ -214,7 +245,7 @@ export const runDemo = async ({ color, write = console.log }: DemoOptions): Prom
     })
 
     await section(
-      '3. The module-level card under overlapping invocations  (AWS_LAMBDA_MAX_CONCURRENCY=4)',
+      '4. The module-level card under overlapping invocations  (AWS_LAMBDA_MAX_CONCURRENCY=4)',
       async () => {
         const env = { EXAMPLE_PAYMENTS_CONNECT_MS: '100' }
         const [buggy, clean] = await Promise.all([
@@ -251,7 +282,7 @@ export const runDemo = async ({ color, write = console.log }: DemoOptions): Prom
     )
 
     await section(
-      '4. leakGuard in a dev stage  (examples/leak-guard-dev.ts, LEAK_GUARD=warn)',
+      '5. leakGuard in a dev stage  (examples/leak-guard-dev.ts, LEAK_GUARD=warn)',
       async () => {
         const rows = [[s.dim('handler'), s.dim('leakGuard says')]]
         for (const [label, exportName] of [
