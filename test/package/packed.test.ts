@@ -1,0 +1,293 @@
+/**
+ * The package as a user receives it: built from the current sources, packed
+ * with `npm pack`, installed from the tarball into a scratch project (with
+ * `@middy/core` from the registry as the peer), and used from a child `node`:
+ * - the three entry points import (`middy-orc`, `middy-orc/cache`,
+ *   `middy-orc/leak-guard`) and share one module instance;
+ * - a tiny Middy handler with orcCache misses, then hits;
+ * - `middy-orc/cache` loads no leakGuard code and `middy-orc/leak-guard` no
+ *   orcCache code (every file the child loads is recorded by a loader hook);
+ * - the tarball holds what `files` says and nothing else;
+ * - publint (strict) and arethetypeswrong (ESM-only profile) find no problem.
+ *
+ * The build happens in a staging copy (src/, configs and docs), so this test
+ * never touches the repository's dist/ and always checks the current src/.
+ * Needs the npm registry (for @middy/core and lru-cache); it fails, loudly,
+ * without it.
+ */
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process'
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
+const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+  name: string
+  version: string
+  files: string[]
+  peerDependencies: Record<string, string>
+}
+const work = mkdtempSync(join(tmpdir(), 'orc-packed-'))
+const stage = join(work, 'stage')
+const project = join(work, 'project')
+const bin = (name: string) => join(repoRoot, 'node_modules', '.bin', name)
+
+/** Runs a command; throws with its output when it fails. */
+const run = (
+  command: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+  timeout = 120_000,
+): SpawnSyncReturns<string> => {
+  const result = spawnSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    timeout,
+    env: { ...process.env, ...env },
+    maxBuffer: 32 * 1024 * 1024,
+  })
+  if (result.status !== 0) {
+    throw new Error(
+      `${command} ${args.join(' ')} failed (${result.status ?? result.signal ?? result.error}):\n${result.stdout}\n${result.stderr}`,
+    )
+  }
+  return result
+}
+
+let tarball = ''
+let packedFiles: string[] = []
+
+beforeAll(() => {
+  // Stage: what the build needs and what `files` ships, never the repository's dist/.
+  mkdirSync(stage)
+  for (const name of [
+    'package.json',
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'README.md',
+    'CHANGELOG.md',
+    'LICENSE',
+  ]) {
+    cpSync(join(repoRoot, name), join(stage, name))
+  }
+  cpSync(join(repoRoot, 'src'), join(stage, 'src'), { recursive: true })
+  symlinkSync(join(repoRoot, 'node_modules'), join(stage, 'node_modules'), 'dir')
+  run(
+    process.execPath,
+    [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    stage,
+  )
+
+  const packed = run('npm', ['pack', '--json', '--pack-destination', work], stage)
+  const [info] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[] }]
+  tarball = join(work, info.filename)
+  packedFiles = info.files.map((file) => file.path).sort()
+
+  // A scratch project that installs the tarball and the peer, as a user would.
+  mkdirSync(project)
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'orc-scratch', private: true, type: 'module' }),
+  )
+  run(
+    'npm',
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--no-package-lock',
+      tarball,
+      `@middy/core@${manifest.peerDependencies['@middy/core']}`,
+    ],
+    project,
+    {},
+    150_000,
+  )
+}, 240_000)
+
+afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+/** Runs a script in the scratch project with a child `node`; returns its stdout parsed as JSON. */
+const runInProject = <T>(name: string, source: string, nodeArgs: string[] = [], env = {}): T => {
+  writeFileSync(join(project, name), source)
+  const { stdout } = run(process.execPath, [...nodeArgs, name], project, env, 60_000)
+  return JSON.parse(stdout) as T
+}
+
+describe(`the packed package (${manifest.name}@${manifest.version})`, () => {
+  it('ships dist with declarations, the readme, changelog and licence, and nothing else', () => {
+    for (const file of [
+      'package.json',
+      'README.md',
+      'CHANGELOG.md',
+      'LICENSE',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/cache/index.js',
+      'dist/cache/index.d.ts',
+      'dist/leak-guard/index.js',
+      'dist/leak-guard/index.d.ts',
+    ]) {
+      expect(packedFiles).toContain(file)
+    }
+    const stray = packedFiles.filter(
+      (file) =>
+        !file.startsWith('dist/') &&
+        !['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE'].includes(file),
+    )
+    expect(stray).toEqual([])
+  })
+
+  it('imports from all three entry points and runs orcCache in a Middy handler', () => {
+    const report = runInProject<{
+      root: string[]
+      cache: string[]
+      guard: string[]
+      sameCache: boolean
+      sameGuard: boolean
+      sameConfigError: boolean
+      leakGuardType: string
+      results: unknown[]
+      calls: number
+      stats: { hits: number; misses: number; stores: number }
+    }>(
+      'use.mjs',
+      `
+import middy from '@middy/core'
+import * as root from 'middy-orc'
+import * as cache from 'middy-orc/cache'
+import * as guard from 'middy-orc/leak-guard'
+
+let calls = 0
+const orc = cache.orcCache({ key: 'pathParameters.id', ttl: 60_000, logger: { warn: (m) => { throw new Error(m) } } })
+const handler = middy(async (event) => {
+  calls++
+  return { id: event.pathParameters.id, calls }
+}).use(orc)
+const context = { functionName: 'scratch', awsRequestId: 'r', getRemainingTimeInMillis: () => 30_000 }
+const results = []
+for (const id of ['1', '1', '2', '1']) results.push(await handler({ pathParameters: { id } }, context))
+
+process.stdout.write(JSON.stringify({
+  root: Object.keys(root).sort(),
+  cache: Object.keys(cache).sort(),
+  guard: Object.keys(guard).sort(),
+  sameCache: root.orcCache === cache.orcCache,
+  sameGuard: root.leakGuard === guard.leakGuard,
+  sameConfigError: root.ConfigError === cache.ConfigError,
+  leakGuardType: typeof guard.leakGuard,
+  results,
+  calls,
+  stats: orc.stats(),
+}))
+`,
+    )
+    expect(report.root).toEqual(expect.arrayContaining(['orcCache', 'leakGuard', 'ConfigError']))
+    expect(report.cache).toContain('orcCache')
+    expect(report.cache).not.toContain('leakGuard')
+    expect(report.guard).toContain('leakGuard')
+    expect(report.guard).not.toContain('orcCache')
+    expect(report.leakGuardType).toBe('function')
+    expect(report.sameCache).toBe(true)
+    expect(report.sameGuard).toBe(true)
+    expect(report.sameConfigError).toBe(true)
+    expect(report.results).toEqual([
+      { id: '1', calls: 1 },
+      { id: '1', calls: 1 },
+      { id: '2', calls: 2 },
+      { id: '1', calls: 1 },
+    ])
+    expect(report.calls).toBe(2)
+    expect(report.stats).toMatchObject({ hits: 2, misses: 2, stores: 2 })
+  })
+
+  describe('loads only the middleware a user takes', () => {
+    // A loader hook records every file the child loads from the installed package.
+    const loadedBy = (specifier: string): string[] => {
+      const log = join(project, `loaded-${specifier.replace(/\W/g, '_')}.log`)
+      writeFileSync(log, '')
+      writeFileSync(
+        join(project, 'record-hooks.mjs'),
+        `import { appendFileSync } from 'node:fs'
+export async function load(url, context, nextLoad) {
+  appendFileSync(process.env.ORC_LOADED_LOG, url + '\\n')
+  return nextLoad(url, context)
+}
+`,
+      )
+      writeFileSync(
+        join(project, 'record.mjs'),
+        `import { register } from 'node:module'
+register('./record-hooks.mjs', import.meta.url)
+`,
+      )
+      runInProject(
+        'probe.mjs',
+        `await import(process.env.ORC_SPECIFIER)\nprocess.stdout.write('{}')\n`,
+        ['--import', './record.mjs'],
+        { ORC_LOADED_LOG: log, ORC_SPECIFIER: specifier },
+      )
+      const marker = '/node_modules/middy-orc/'
+      return readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((url) => url.includes(marker))
+        .map((url) => url.slice(url.indexOf(marker) + marker.length))
+        .sort()
+    }
+
+    it('middy-orc/cache loads no leakGuard code', () => {
+      const loaded = loadedBy('middy-orc/cache')
+      expect(loaded).toContain('dist/cache/index.js')
+      expect(loaded.filter((file) => file.startsWith('dist/leak-guard/'))).toEqual([])
+    })
+
+    it('middy-orc/leak-guard loads no orcCache code', () => {
+      const loaded = loadedBy('middy-orc/leak-guard')
+      expect(loaded).toContain('dist/leak-guard/index.js')
+      expect(loaded.filter((file) => file.startsWith('dist/cache/'))).toEqual([])
+    })
+
+    it('the root entry loads both (the recorder sees what it should)', () => {
+      const loaded = loadedBy('middy-orc')
+      expect(loaded).toContain('dist/cache/index.js')
+      expect(loaded).toContain('dist/leak-guard/index.js')
+    })
+  })
+
+  it('passes publint --strict', () => {
+    const { stdout } = run(process.execPath, [bin('publint'), stage, '--strict'], repoRoot)
+    expect(stdout).toContain('All good!')
+  })
+
+  it('passes arethetypeswrong with the ESM-only profile', () => {
+    const { stdout } = run(
+      process.execPath,
+      [bin('attw'), tarball, '--profile', 'esm-only', '--format', 'json'],
+      repoRoot,
+    )
+    const report = JSON.parse(stdout) as {
+      analysis: { problems: { kind: string; entrypoint?: string; resolutionKind?: string }[] }
+    }
+    // The ESM-only profile ignores CommonJS `require` (node16-cjs) and node10 resolution.
+    const ignored = new Set(['node10', 'node16-cjs'])
+    const problems = report.analysis.problems.filter(
+      (problem) => problem.resolutionKind === undefined || !ignored.has(problem.resolutionKind),
+    )
+    expect(problems).toEqual([])
+    // And it looked at every entry point.
+    expect(Object.keys(JSON.parse(stdout).analysis.entrypoints).sort()).toEqual(
+      ['.', './cache', './leak-guard', './package.json'].sort(),
+    )
+  })
+})
