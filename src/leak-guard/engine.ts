@@ -1,7 +1,7 @@
 /**
  * The engine: remembers each invocation's tokens, and at every check walks container
- * state (changed globals, watched roots, provided roots) looking for them. It knows
- * nothing of Middy; `index.ts` calls `start` and `end` around each invocation.
+ * state (new and changed globals, watched roots, provided roots) looking for them. It
+ * knows nothing of Middy; `index.ts` calls `start` and `end` around each invocation.
  */
 import {
   createFindingLog,
@@ -14,13 +14,23 @@ import { mask } from './mask.js'
 import type { RootProvider } from './roots.js'
 import { classify } from './sensitive.js'
 import { collectTokens, printableKey, type Token } from './tokens.js'
-import { type FoundAs, type Place, type StringVisitor, type WalkRoot, walk } from './walk.js'
+import {
+  type FoundAs,
+  type Place,
+  placeOf,
+  type StringVisitor,
+  type WalkRoot,
+  walk,
+} from './walk.js'
 
 /** How many finished invocations' tokens are still looked for. */
 export const HISTORY = 8
 
+/** Lambda's longest timeout: the deadline of an invocation whose context does not say. */
+const MAX_INVOCATION_MS = 15 * 60_000
+
 /** Global namespaces of the platform: containers, but never request state. */
-const PLATFORM_GLOBALS = new Set<PropertyKey>([
+const PLATFORM_NAMESPACES = new Set<PropertyKey>([
   'Atomics',
   'Intl',
   'JSON',
@@ -56,9 +66,6 @@ interface Invocation {
   readonly deadline: number
 }
 
-/** Lambda's longest timeout: the deadline of an invocation whose context does not say. */
-const MAX_INVOCATION_MS = 15 * 60_000
-
 /** Why a token is looked for: it came with this invocation, an earlier one, or another in flight. */
 type Relation = 'own' | 'earlier' | 'other'
 
@@ -68,12 +75,55 @@ interface Needle {
   readonly relation: Relation
 }
 
+/** Needles prepared for the search: by value, by number, and by length for substrings. */
+interface NeedleSet {
+  readonly byValue: ReadonlyMap<string, Needle>
+  /** Needles of 8+ digits, keyed by their number: integers in state match without text. */
+  readonly byNumber: ReadonlyMap<number | bigint, Needle>
+  /** The values, shortest first. */
+  readonly values: readonly string[]
+}
+
+const DIGITS = /^-?\d{8,40}$/
+
+/** Prepares the tokens of some invocations (the first invocation holding a value wins). */
+const needleSet = (
+  invocations: Iterable<Invocation>,
+  relation: Relation,
+  skip?: NeedleSet,
+): NeedleSet => {
+  const byValue = new Map<string, Needle>()
+  const byNumber = new Map<number | bigint, Needle>()
+  for (const invocation of invocations) {
+    for (const token of invocation.tokens.values()) {
+      if (byValue.has(token.value) || skip?.byValue.has(token.value)) continue
+      const needle = { invocation, token, relation }
+      byValue.set(token.value, needle)
+      if (!DIGITS.test(token.value)) continue
+      byNumber.set(BigInt(token.value), needle)
+      if (Number.isSafeInteger(Number(token.value))) byNumber.set(Number(token.value), needle)
+    }
+  }
+  const values = [...byValue.keys()].sort((a, b) => a.length - b.length)
+  return { byValue, byNumber, values }
+}
+
 /**
- * A global that may be a user's container: a plain object, array, Map or Set under a
- * string name that is neither a platform namespace nor a tool's (`__vitest_worker__`).
+ * Globals searched when their value changes or appears: a global that was, when the guard
+ * was created, a function, a getter or a platform namespace is the platform's and is not.
+ */
+const isPlatformGlobal = (key: PropertyKey, descriptor: PropertyDescriptor): boolean =>
+  !('value' in descriptor) ||
+  typeof descriptor.value === 'function' ||
+  PLATFORM_NAMESPACES.has(key) ||
+  (descriptor.configurable === false && descriptor.writable === false)
+
+/**
+ * A global that may be a user's container, searched even when unchanged: a plain object,
+ * array, Map or Set under a string name that is not a tool's (`__vitest_worker__`).
  */
 const isUserContainer = (key: PropertyKey, value: unknown): boolean => {
-  if (typeof key !== 'string' || key.startsWith('__') || PLATFORM_GLOBALS.has(key)) return false
+  if (typeof key !== 'string' || key.startsWith('__')) return false
   if (typeof value !== 'object' || value === null) return false
   const proto = Object.getPrototypeOf(value)
   return (
@@ -98,11 +148,15 @@ const under = (where: string, prefix: string): boolean =>
   (where.startsWith(prefix) && (where[prefix.length] === '.' || where[prefix.length] === '['))
 
 export const createEngine = (config: EngineConfig) => {
+  const platform = new Set<PropertyKey>()
   const baseline = new Map<PropertyKey, unknown>()
   const containers = new Set<PropertyKey>()
   for (const key of Reflect.ownKeys(globalThis)) {
     const descriptor = Object.getOwnPropertyDescriptor(globalThis, key)
-    if (descriptor === undefined || !('value' in descriptor)) continue
+    if (descriptor === undefined || isPlatformGlobal(key, descriptor)) {
+      platform.add(key)
+      continue
+    }
     baseline.set(key, descriptor.value)
     if (isUserContainer(key, descriptor.value)) containers.add(key)
   }
@@ -112,16 +166,18 @@ export const createEngine = (config: EngineConfig) => {
   const watch = Object.entries(config.watch)
   const inFlight = new Map<object, Invocation>()
   const history: Invocation[] = []
+  let earlier = needleSet(history, 'earlier')
   const record = createFindingLog()
 
   /**
    * The roots of container state, most likely first (the node budget is shared): new and
-   * changed globals, watched and provided roots, then containers that were globals before.
+   * changed globals, watched and provided roots, then unchanged user containers.
    */
   const stateRoots = (): WalkRoot[] => {
     const roots: WalkRoot[] = []
     const unchanged: WalkRoot[] = []
     for (const key of Reflect.ownKeys(globalThis)) {
+      if (platform.has(key)) continue
       const descriptor = Object.getOwnPropertyDescriptor(globalThis, key)
       if (descriptor === undefined || !('value' in descriptor)) continue
       const value = descriptor.value
@@ -151,35 +207,47 @@ export const createEngine = (config: EngineConfig) => {
   }
 
   /**
-   * Walks `roots` for the needles and returns the findings to report. `present` collects
-   * every needle value seen, whatever its relation.
+   * Walks `roots` for the needles of `sets` (a value in an earlier set shadows the same
+   * value in a later one) and returns the findings to report. `present` collects every
+   * needle value seen, whatever its relation.
    */
   const search = (
     roots: Iterable<WalkRoot>,
-    needles: Map<string, Needle>,
+    candidates: readonly NeedleSet[],
     foundBy: string,
     phase: 'start' | 'end',
     present?: Set<string>,
   ): LeakFinding[] => {
     const found: LeakFinding[] = []
-    if (needles.size === 0) return found
-    const values = [...needles.keys()]
-    const shortest = Math.min(...values.map((v) => v.length))
+    const sets = candidates.filter((set) => set.values.length > 0)
+    if (sets.length === 0) return found
+    const shortest = Math.min(...sets.map((set) => (set.values[0] as string).length))
+
+    const shadowed = (value: string, index: number): boolean => {
+      for (let i = 0; i < index; i++) if ((sets[i] as NeedleSet).byValue.has(value)) return true
+      return false
+    }
+    const holdsNeedle = (text: string): boolean =>
+      sets.some(({ byValue, values }) => {
+        if (byValue.has(text)) return true
+        for (const value of values) {
+          if (value.length >= text.length) return false
+          if (text.includes(value)) return true
+        }
+        return false
+      })
     const maskKey = (key: string): string =>
-      needles.has(key) || values.some((v) => key.includes(v))
-        ? mask(key, classify(key))
-        : printableKey(key)
+      holdsNeedle(key) ? mask(key, classify(key)) : printableKey(key)
 
     const report = (needle: Needle, as: FoundAs, at: Place): void => {
       present?.add(needle.token.value)
       if (needle.relation === 'own' && phase === 'start') return
       const { token, invocation, relation } = needle
       if (at.cached && token.kind === undefined) return
-      const root = rootOf(at)
       const where = renderPlace(at, maskKey)
       if (ignore.some((prefix) => under(where, prefix))) return
       const kind: LeakKind =
-        relation === 'other' ? 'cross-request' : root.newGlobal ? 'new-global' : 'persisted'
+        relation === 'other' ? 'cross-request' : rootOf(at).newGlobal ? 'new-global' : 'persisted'
       const finding = record({
         severity: kind === 'cross-request' ? 'critical' : token.kind ? 'high' : 'medium',
         kind,
@@ -196,36 +264,36 @@ export const createEngine = (config: EngineConfig) => {
       if (finding !== undefined) found.push(finding)
     }
 
-    const visit: StringVisitor = (text, as, place) => {
-      const exact = needles.get(text)
-      if (exact !== undefined) report(exact, as, place())
-      if (text.length <= shortest) return
-      for (const value of values) {
-        if (value.length < text.length && text.includes(value)) {
-          report(needles.get(value) as Needle, as === 'key' ? 'key' : 'substring', place())
+    const visit: StringVisitor = (text, as, parent, step, key) => {
+      for (let i = 0; i < sets.length; i++) {
+        const { byValue, byNumber, values } = sets[i] as NeedleSet
+        if (typeof text !== 'string') {
+          const exact = byNumber.get(text)
+          if (exact !== undefined && !shadowed(exact.token.value, i)) {
+            report(exact, as, placeOf(parent, step, key))
+          }
+          continue
+        }
+        const exact = byValue.get(text)
+        if (exact !== undefined && !shadowed(text, i)) report(exact, as, placeOf(parent, step, key))
+        for (const value of values) {
+          if (value.length >= text.length) break
+          if (!text.includes(value) || shadowed(value, i)) continue
+          const within = as === 'key' ? 'key' : 'substring'
+          report(byValue.get(value) as Needle, within, placeOf(parent, step, key))
         }
       }
     }
 
-    const stats = walk(roots, visit, config.maxNodes)
+    const stats = walk(roots, visit, config.maxNodes, shortest)
     if (stats.truncated) config.onTruncated(stats.visited)
     return found
-  }
-
-  /** Adds an invocation's tokens to `needles`, unless a value is already there. */
-  const addNeedles = (
-    needles: Map<string, Needle>,
-    invocation: Invocation,
-    relation: Relation,
-  ): void => {
-    for (const token of invocation.tokens.values()) {
-      if (!needles.has(token.value)) needles.set(token.value, { invocation, token, relation })
-    }
   }
 
   const remember = (invocation: Invocation): void => {
     history.unshift(invocation)
     if (history.length > HISTORY) history.pop()
+    earlier = needleSet(history, 'earlier')
   }
 
   /** Finishes, unchecked, invocations whose `after` and `onError` never ran. */
@@ -247,11 +315,9 @@ export const createEngine = (config: EngineConfig) => {
       settle(now)
       const deadline = now + (remainingMs ?? MAX_INVOCATION_MS)
       const invocation: Invocation = { requestId, tokens: collectTokens(event), deadline }
-      const needles = new Map<string, Needle>()
-      for (const earlier of history) addNeedles(needles, earlier, 'earlier')
-      addNeedles(needles, invocation, 'own')
       const present = new Set<string>()
-      const found = search(stateRoots(), needles, requestId, 'start', present)
+      const own = needleSet([invocation], 'own')
+      const found = search(stateRoots(), [earlier, own], requestId, 'start', present)
       for (const value of present) invocation.tokens.delete(value)
       inFlight.set(key, invocation)
       return found
@@ -265,20 +331,11 @@ export const createEngine = (config: EngineConfig) => {
       const invocation = inFlight.get(key)
       if (invocation === undefined) return []
       inFlight.delete(key)
-      const needles = new Map<string, Needle>()
-      addNeedles(needles, invocation, 'own')
-      const others = new Map<string, Needle>()
-      for (const other of inFlight.values()) {
-        for (const token of other.tokens.values()) {
-          if (needles.has(token.value) || others.has(token.value)) continue
-          others.set(token.value, { invocation: other, token, relation: 'other' })
-        }
-      }
-      for (const [value, needle] of others) needles.set(value, needle)
-      for (const earlier of history) addNeedles(needles, earlier, 'earlier')
-      const found = search(stateRoots(), needles, invocation.requestId, 'end')
+      const own = needleSet([invocation], 'own')
+      const others = needleSet(inFlight.values(), 'other', own)
+      const found = search(stateRoots(), [own, others, earlier], invocation.requestId, 'end')
       found.push(
-        ...search([{ label: 'response', value: response }], others, invocation.requestId, 'end'),
+        ...search([{ label: 'response', value: response }], [others], invocation.requestId, 'end'),
       )
       remember(invocation)
       return found

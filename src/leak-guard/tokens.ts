@@ -60,6 +60,8 @@ export const isDistinctive = (value: string): boolean =>
   !NOT_DISTINCTIVE.some((re) => re.test(value))
 
 const IDENTIFIER = /^[A-Za-z_$][\w$-]*$/
+/** JSON after leading white space (the common case, `{` or `[` first, is tested without it). */
+const JSON_START = /^\s+[{[]/
 
 /** How a key appears in a printed path: itself if harmless, masked if it may be request data. */
 export const printableKey = (key: string): string => {
@@ -68,14 +70,20 @@ export const printableKey = (key: string): string => {
   return key
 }
 
-const fieldPath = (parent: string, key: string | number): string =>
-  typeof key === 'number'
-    ? `${parent}[${key}]`
-    : `${parent}${parent === '' ? '' : '.'}${printableKey(key)}`
+/** A field path, built only for the values that become tokens. */
+type FieldPath = readonly [parent: FieldPath | undefined, key: string | number] | undefined
+
+const fieldText = (path: FieldPath): string => {
+  if (path === undefined) return ''
+  const [parent, key] = path
+  const head = fieldText(parent)
+  if (typeof key === 'number') return `${head}[${key}]`
+  return `${head}${head === '' ? '' : '.'}${printableKey(key)}`
+}
 
 const parseJson = (text: string): unknown => {
-  const first = text.trimStart()[0]
-  if (first !== '{' && first !== '[') return undefined
+  const first = text.charCodeAt(0)
+  if (first !== 123 && first !== 91 && !JSON_START.test(text)) return undefined
   try {
     return JSON.parse(text)
   } catch {
@@ -96,46 +104,42 @@ export const collectTokens = (event: unknown): Map<string, Token> => {
   const tokens = new Map<string, Token>()
   let budget = MAX_EVENT_NODES
 
-  const add = (value: string, field: string, kind = classify(value)): void => {
+  const add = (value: string, path: FieldPath, kind = classify(value)): void => {
     if (tokens.size >= MAX_TOKENS || tokens.has(value)) return
     if (kind === undefined && !isDistinctive(value)) return
-    tokens.set(value, { value, field, kind })
+    tokens.set(value, { value, field: fieldText(path), kind })
   }
 
-  const visit = (value: unknown, field: string, depth: number, base64: boolean): void => {
+  const visit = (value: unknown, path: FieldPath, depth: number, base64: boolean): void => {
     if (--budget < 0 || depth > MAX_DEPTH) return
     if (typeof value === 'string') {
-      add(value, field)
+      add(value, path)
       const inner = bearerToken(value)
-      if (inner !== undefined) add(inner, field, classify(inner) ?? 'bearer')
+      if (inner !== undefined) add(inner, path, classify(inner) ?? 'bearer')
       const text = base64 ? decodeBase64(value) : value
       if (text === undefined) return
-      if (base64) add(text, field)
+      if (base64) add(text, path)
       const parsed = parseJson(text)
-      if (parsed !== undefined) visit(parsed, field, depth + 1, false)
+      if (parsed !== undefined) visit(parsed, path, depth + 1, false)
     } else if (typeof value === 'number') {
-      if (Number.isInteger(value) && Math.abs(value) >= 10_000_000) add(String(value), field)
+      if (Number.isInteger(value) && Math.abs(value) >= 10_000_000) add(String(value), path)
     } else if (Array.isArray(value)) {
       for (let i = 0; i < value.length && budget > 0; i++) {
-        visit(
-          Object.getOwnPropertyDescriptor(value, i)?.value,
-          fieldPath(field, i),
-          depth + 1,
-          false,
-        )
+        visit(Object.getOwnPropertyDescriptor(value, i)?.value, [path, i], depth + 1, false)
       }
     } else if (typeof value === 'object' && value !== null) {
       const proto = Object.getPrototypeOf(value)
       if (proto !== Object.prototype && proto !== null) return
       const encoded = Object.getOwnPropertyDescriptor(value, 'isBase64Encoded')?.value === true
-      for (const [key, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(value))) {
-        if (CONSTANT_FIELDS.has(key) || !('value' in descriptor)) continue
-        const isBody = encoded && key === 'body'
-        visit(descriptor.value, fieldPath(field, key), depth + 1, isBody)
+      for (const key of Object.keys(value)) {
+        if (CONSTANT_FIELDS.has(key)) continue
+        const descriptor = Object.getOwnPropertyDescriptor(value, key)
+        if (descriptor === undefined || !('value' in descriptor)) continue
+        visit(descriptor.value, [path, key], depth + 1, encoded && key === 'body')
       }
     }
   }
 
-  visit(event, '', 0, false)
+  visit(event, undefined, 0, false)
   return tokens
 }

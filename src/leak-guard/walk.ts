@@ -38,8 +38,17 @@ export interface Place {
 /** How a string was found: as a whole value, inside a longer string, or as a key. */
 export type FoundAs = 'value' | 'substring' | 'key'
 
-/** Called for every string (and long number) met; `place` builds the path on demand. */
-export type StringVisitor = (text: string, as: 'value' | 'key', place: () => Place) => void
+/**
+ * Called for every string and long integer met, with where it was met: under `parent`
+ * by `step` and `key`. `placeOf(parent, step, key)` builds the place, only for matches.
+ */
+export type StringVisitor = (
+  text: string | number | bigint,
+  as: 'value' | 'key',
+  parent: Place | undefined,
+  step: Step,
+  key: unknown,
+) => void
 
 /** What a walk did. */
 export interface WalkStats {
@@ -70,11 +79,12 @@ const taLength = intrinsicGetter('byteLength')
 
 let utilTypes: typeof UtilTypes | undefined
 
-const place = (parent: Place | undefined, step: Step, key: unknown, cached: boolean): Place => ({
+/** The place reached from `parent` by `step` and `key`. */
+export const placeOf = (parent: Place | undefined, step: Step, key: unknown): Place => ({
   parent,
   step,
   key,
-  cached,
+  cached: parent?.cached ?? false,
 })
 
 /** The method `name` of an object, found without running getters on its prototype chain. */
@@ -92,14 +102,15 @@ const isLongNumber = (value: unknown): value is number | bigint =>
   (typeof value === 'bigint' && (value >= 10_000_000n || value <= -10_000_000n))
 
 /**
- * Walks `roots` breadth-first, calling `visit` for every string met (values, keys, the
- * text of small byte buffers) and every long integer (as its decimal string), visiting at
- * most `maxNodes` values in all.
+ * Walks `roots` breadth-first, calling `onString` for every string of at least `minLength`
+ * characters met (values, keys, the text of small byte buffers) and every integer of 8
+ * digits or more, visiting at most `maxNodes` values in all.
  */
 export const walk = (
   roots: Iterable<WalkRoot>,
-  visit: StringVisitor,
+  onString: StringVisitor,
   maxNodes: number,
+  minLength = 1,
 ): WalkStats => {
   utilTypes ??= process.getBuiltinModule('node:util').types
   const types = utilTypes
@@ -107,6 +118,15 @@ export const walk = (
   const values: unknown[] = []
   const places: Place[] = []
   const stats: WalkStats = { visited: 0, truncated: false, proxies: 0 }
+  const visit = (
+    text: string,
+    as: 'value' | 'key',
+    parent: Place | undefined,
+    step: Step,
+    key: unknown,
+  ) => {
+    if (text.length >= minLength) onString(text, as, parent, step, key)
+  }
 
   /** Visits one value; returns false once the budget is spent. */
   const child = (value: unknown, parent: Place | undefined, step: Step, key: unknown): boolean => {
@@ -115,22 +135,18 @@ export const walk = (
       return false
     }
     stats.visited++
-    const cached = parent?.cached ?? false
     if (typeof value === 'string') {
-      visit(value, 'value', () => place(parent, step, key, cached))
-    } else if (isLongNumber(value)) {
-      visit(String(value), 'value', () => place(parent, step, key, cached))
+      if (value.length >= minLength) onString(value, 'value', parent, step, key)
     } else if ((typeof value === 'object' && value !== null) || typeof value === 'function') {
-      if (seen.has(value)) return true
-      seen.add(value)
+      const size = seen.size
+      if (seen.add(value).size === size) return true
       values.push(value)
-      places.push(place(parent, step, key, cached))
+      places.push(placeOf(parent, step, key))
+    } else if (isLongNumber(value)) {
+      onString(value, 'value', parent, step, key)
     }
     return true
   }
-
-  const key = (text: string, parent: Place, step: Step, k: unknown): void =>
-    visit(text, 'key', () => place(parent, step, k, parent.cached))
 
   const entries = (object: object, at: Place): void => {
     const iterate = methodOf(object, 'entries')
@@ -138,15 +154,58 @@ export const walk = (
     let index = 0
     for (const entry of Reflect.apply(iterate, object, []) as Iterable<unknown>) {
       if (!Array.isArray(entry) || !child(entry[1], at, Step.MapValue, entry[0])) return
-      if (typeof entry[0] === 'string') key(entry[0], at, Step.MapValue, entry[0])
+      if (typeof entry[0] === 'string') visit(entry[0], 'key', at, Step.MapValue, entry[0])
       else if (!child(entry[0], at, Step.MapKey, index)) return
       index++
+    }
+  }
+
+  /** One own property, if it is a data property (a getter is never called). */
+  const property = (object: object, k: string | symbol, at: Place): boolean => {
+    const descriptor = Object.getOwnPropertyDescriptor(object, k)
+    if (descriptor === undefined || !('value' in descriptor)) return true
+    if (typeof k === 'string' && k.length >= minLength) onString(k, 'key', at, Step.Property, k)
+    return child(descriptor.value, at, Step.Property, k)
+  }
+
+  /** Own data properties (string keys, then symbols); functions without their built-in keys. */
+  const properties = (object: object, at: Place): void => {
+    const isFunction = typeof object === 'function'
+    for (const k of Object.getOwnPropertyNames(object)) {
+      if (isFunction && SKIPPED_FUNCTION_KEYS.has(k)) continue
+      if (!property(object, k, at)) return
+    }
+    for (const k of Object.getOwnPropertySymbols(object)) if (!property(object, k, at)) return
+  }
+
+  /** Array elements that are data properties (holes and accessors skipped). */
+  const elements = (array: unknown[], at: Place): void => {
+    const length = Object.getOwnPropertyDescriptor(array, 'length')?.value as number
+    for (let i = 0; i < length; i++) {
+      const descriptor = Object.getOwnPropertyDescriptor(array, i)
+      if (
+        descriptor !== undefined &&
+        'value' in descriptor &&
+        !child(descriptor.value, at, Step.Index, i)
+      ) {
+        return
+      }
     }
   }
 
   const expand = (object: object, parent: Place): void => {
     if (types.isProxy(object)) {
       stats.proxies++
+      return
+    }
+    // The common shapes first: plain objects and arrays (orcCache brands a class instance).
+    const proto = Object.getPrototypeOf(object)
+    if (proto === Object.prototype || proto === null) {
+      properties(object, parent)
+      return
+    }
+    if (Array.isArray(object)) {
+      elements(object, parent)
       return
     }
     const cached =
@@ -158,7 +217,7 @@ export const walk = (
       Reflect.apply(mapForEach, object, [
         (value: unknown, k: unknown) => {
           if (!open) return
-          if (typeof k === 'string') key(k, at, Step.MapValue, k)
+          if (typeof k === 'string') visit(k, 'key', at, Step.MapValue, k)
           else open = child(k, at, Step.MapKey, index)
           if (open) open = child(value, at, Step.MapValue, k)
           index++
@@ -186,7 +245,7 @@ export const walk = (
         const buffer = Reflect.apply(taBuffer, object, []) as ArrayBuffer
         const offset = Reflect.apply(taOffset, object, []) as number
         const text = Buffer.from(buffer, offset, length).toString('utf8')
-        visit(text, 'value', () => place(at, Step.Bytes, undefined, cached))
+        visit(text, 'value', at, Step.Bytes, undefined)
       }
       return
     }
@@ -202,28 +261,7 @@ export const walk = (
     ) {
       return
     }
-    if (Array.isArray(object)) {
-      const length = Object.getOwnPropertyDescriptor(object, 'length')?.value as number
-      for (let i = 0; i < length; i++) {
-        const descriptor = Object.getOwnPropertyDescriptor(object, i)
-        if (
-          descriptor !== undefined &&
-          'value' in descriptor &&
-          !child(descriptor.value, at, Step.Index, i)
-        ) {
-          return
-        }
-      }
-      return
-    }
-    const isFunction = typeof object === 'function'
-    for (const k of Reflect.ownKeys(object)) {
-      if (isFunction && SKIPPED_FUNCTION_KEYS.has(k)) continue
-      const descriptor = Object.getOwnPropertyDescriptor(object, k)
-      if (descriptor === undefined || !('value' in descriptor)) continue
-      if (typeof k === 'string') key(k, at, Step.Property, k)
-      if (!child(descriptor.value, at, Step.Property, k)) return
-    }
+    properties(object, at)
   }
 
   for (const root of roots) {

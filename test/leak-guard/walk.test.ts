@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache'
 import { describe, expect, test } from 'vitest'
 import { renderPlace } from '../../src/leak-guard/findings.js'
-import { type FoundAs, type WalkRoot, walk } from '../../src/leak-guard/walk.js'
+import { type FoundAs, placeOf, type WalkRoot, walk } from '../../src/leak-guard/walk.js'
 import { ORC_CACHE_BRAND } from '../../src/shared/brand.js'
 
 const SECRET = 'tok_7Hq2LmZx91Pw'
@@ -12,9 +12,9 @@ const find = (value: unknown, maxNodes = 10_000) => {
   const roots: WalkRoot[] = [{ label: 'state', value }]
   const stats = walk(
     roots,
-    (text, as, place) => {
-      if (!text.includes(SECRET)) return
-      const at = place()
+    (text, as, parent, step, key) => {
+      if (typeof text !== 'string' || !text.includes(SECRET)) return
+      const at = placeOf(parent, step, key)
       hits.push({
         where: renderPlace(at, (k) => (k.includes(SECRET) ? '<masked>' : k)),
         as,
@@ -192,8 +192,8 @@ describe('walk finds tokens wherever state can hold them', () => {
     ])
   })
 
-  test('long integers are compared as their decimal text; strings as roots too', () => {
-    const hits: string[] = []
+  test('long integers are passed as they are; strings as roots too; short strings skipped', () => {
+    const hits: Array<string | number | bigint> = []
     walk(
       [
         { label: 'n', value: { big: 4111111111111111, small: 42, bigint: 12345678901234567890n } },
@@ -201,11 +201,11 @@ describe('walk finds tokens wherever state can hold them', () => {
       ],
       (text) => void hits.push(text),
       100,
+      4,
     )
-    expect(hits.filter((t) => /^\d+$/.test(t))).toEqual([
-      '4111111111111111',
-      '12345678901234567890',
-    ])
+    expect(hits.filter((t) => typeof t !== 'string')).toEqual([4111111111111111, 12345678901234567890n])
     expect(hits).toContain('plain root')
+    expect(hits).toContain('small')
+    expect(hits).not.toContain('big')
   })
 })
