@@ -228,19 +228,7 @@ export const leakGuard = <
 
   const out = logger ?? console
   const logOnce = createLogOnce(out, 'leakGuard:')
-  if (scope) {
-    // Created at the first check; the guard's own hooks are never followed (in a bundle
-    // they are "first-party" code, and their closure holds the tokens being looked for).
-    let scopeRoots: RootProvider | undefined
-    roots.push(() => {
-      scopeRoots ??= createScopeRoots({
-        targets: options.targets,
-        logOnce,
-        exclude: [leakGuardBefore, leakGuardAfter],
-      })
-      return scopeRoots()
-    })
-  }
+  if (scope) roots.push(() => scopeRoots?.() ?? [])
   const maxConcurrency = Number(readEnv('AWS_LAMBDA_MAX_CONCURRENCY') ?? 1)
   const engine = createEngine({
     maxNodes,
@@ -313,6 +301,17 @@ export const leakGuard = <
   const leakGuardAfter = (request: Req): void => {
     report(guarded(() => engine.end(request, request.response)))
   }
+
+  // Module-level variables, read through the inspector. Created after the hooks, which it
+  // must never follow: bundled with the user's code they look first-party, and their
+  // closure holds the very tokens being looked for.
+  const scopeRoots = scope
+    ? createScopeRoots({
+        targets: options.targets,
+        logOnce,
+        exclude: [leakGuardBefore, leakGuardAfter],
+      })
+    : undefined
 
   return {
     name: 'leakGuard',

@@ -105,13 +105,22 @@ const rootsOf = (
   return roots
 }
 
+/** The root provider for the engine, which can also discover ahead of its first call. */
+export interface ScopeRoots extends RootProvider {
+  /**
+   * Finds the code to read now (loading the inspector) rather than at the first scan.
+   * In Lambda it runs on its own, right after the handler module has loaded.
+   */
+  prepare(): Promise<void>
+}
+
 /**
  * Returns the root provider that gives the engine the module-level variables of the
- * user's code. Nothing is loaded or connected before the provider is first called.
- * Discovery happens at the first call; when the handler is an ES module its namespace
- * arrives asynchronously, and the functions behind it are read from the next call on.
+ * user's code. Outside Lambda nothing is loaded or connected before the provider is
+ * first called. In Lambda (`_HANDLER` set), discovery is scheduled for right after the
+ * handler module has finished loading, so that it is done before the first invocation.
  */
-export const createScopeRoots = (options: ScopeRootsOptions): RootProvider => {
+export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
   const env = options.env ?? process.env
   const root = env.LAMBDA_TASK_ROOT ?? process.cwd()
   const exclude = new Set(options.exclude)
@@ -124,6 +133,7 @@ export const createScopeRoots = (options: ScopeRootsOptions): RootProvider => {
   }
   const access = createInspectorAccess(options.logOnce)
   let seeds: Seed[] | undefined
+  let handlerLoaded: Promise<void> = Promise.resolve()
   let targets: ScanTarget[] | undefined
   let skip: ReadonlySet<unknown> = exclude
 
@@ -141,7 +151,8 @@ export const createScopeRoots = (options: ScopeRootsOptions): RootProvider => {
     if (file === undefined) return collected
     const moduleExports = loadModuleExports(file)
     if (moduleExports instanceof Promise) {
-      moduleExports.then(
+      // An ES module: its namespace arrives later (the scans before that read the targets).
+      handlerLoaded = moduleExports.then(
         (namespace: unknown) => addSeeds(collected, namespace, false),
         (error: unknown) =>
           options.logOnce('scope-handler-import', `cannot import the handler module ${file}`, {
@@ -158,15 +169,35 @@ export const createScopeRoots = (options: ScopeRootsOptions): RootProvider => {
     return found
   }
 
-  return () => {
+  const provider = (): NamedRoot[] => {
     const from = seeds ?? collectSeeds()
     if (from.length === 0) return [] // nothing to read (yet): the inspector stays unloaded
     return (
       access((inspector) => {
         targets ??= discover(inspector, from)
-        const readings = inspector.readScopes(targets.map(({ fn }) => fn))
-        return rootsOf(readings, targets, skip)
+        return rootsOf(inspector.readScopes(targets.map(({ fn }) => fn)), targets, skip)
       }) ?? []
     )
   }
+
+  const prepare = async (): Promise<void> => {
+    const from = seeds ?? collectSeeds()
+    await handlerLoaded
+    if (from.length === 0 || targets !== undefined) return
+    access((inspector) => {
+      targets = discover(inspector, from)
+    })
+  }
+
+  if (settings.follow && env._HANDLER) {
+    // Created while the handler module is still being evaluated: wait for the loop to turn.
+    setImmediate(() => {
+      prepare().catch((error: unknown) =>
+        options.logOnce('scope-discovery', 'cannot find the module-level variables to read', {
+          error: String(error),
+        }),
+      )
+    }).unref()
+  }
+  return Object.assign(provider, { prepare })
 }

@@ -47,13 +47,14 @@ const scenarios = {
     createScopeRoots({ logOnce })
     report([], { inspectorLoaded: process.moduleLoadList.includes('NativeModule inspector') })
   },
-  // Invoke the handler named by LAMBDA_TASK_ROOT and _HANDLER twice, as the runtime
-  // does (a later macrotask each time), and report what the guard wrote.
+  // Load and invoke the handler named by LAMBDA_TASK_ROOT and _HANDLER twice, as the
+  // runtime does (each event comes in a later macrotask), and report what the guard wrote.
   async invoke() {
     const warnings = []
     console.warn = (line) => warnings.push(String(line))
     const { LAMBDA_TASK_ROOT: root, _HANDLER: name } = process.env
     const module = await import(pathToFileURL(`${root}/${name.split('.')[0]}.mjs`).href)
+    await new Promise((done) => setImmediate(done)) // the runtime fetches the first event
     const cards = ['4111111111111111', '5555555555554444']
     for (const [i, card] of cards.entries()) {
       const context = { awsRequestId: `req-${i + 1}`, getRemainingTimeInMillis: () => 30_000 }
