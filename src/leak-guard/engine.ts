@@ -64,6 +64,8 @@ interface Invocation {
   readonly tokens: Map<string, Token>
   /** When the invocation is surely over (its Lambda deadline), in epoch milliseconds. */
   readonly deadline: number
+  /** Its tokens prepared for the search, once needed. */
+  needles?: NeedleSet
 }
 
 /** Why a token is looked for: it came with this invocation, an earlier one, or another in flight. */
@@ -166,7 +168,16 @@ export const createEngine = (config: EngineConfig) => {
   const watch = Object.entries(config.watch)
   const inFlight = new Map<object, Invocation>()
   const history: Invocation[] = []
-  let earlier = needleSet(history, 'earlier')
+  /** The history's tokens prepared for the search, built when first needed. */
+  let earlier: NeedleSet | undefined
+  const earlierNeedles = (): NeedleSet => {
+    earlier ??= needleSet(history, 'earlier')
+    return earlier
+  }
+  const ownNeedles = (invocation: Invocation): NeedleSet => {
+    invocation.needles ??= needleSet([invocation], 'own')
+    return invocation.needles
+  }
   const record = createFindingLog()
 
   /**
@@ -212,14 +223,15 @@ export const createEngine = (config: EngineConfig) => {
    * needle value seen, whatever its relation.
    */
   const search = (
-    roots: Iterable<WalkRoot>,
-    candidates: readonly NeedleSet[],
+    roots: readonly WalkRoot[],
+    needles: () => readonly NeedleSet[],
     foundBy: string,
     phase: 'start' | 'end',
     present?: Set<string>,
   ): LeakFinding[] => {
     const found: LeakFinding[] = []
-    const sets = candidates.filter((set) => set.values.length > 0)
+    if (roots.length === 0) return found
+    const sets = needles().filter((set) => set.values.length > 0)
     if (sets.length === 0) return found
     const shortest = Math.min(...sets.map((set) => (set.values[0] as string).length))
 
@@ -293,7 +305,7 @@ export const createEngine = (config: EngineConfig) => {
   const remember = (invocation: Invocation): void => {
     history.unshift(invocation)
     if (history.length > HISTORY) history.pop()
-    earlier = needleSet(history, 'earlier')
+    earlier = undefined
   }
 
   /** Finishes, unchecked, invocations whose `after` and `onError` never ran. */
@@ -316,9 +328,10 @@ export const createEngine = (config: EngineConfig) => {
       const deadline = now + (remainingMs ?? MAX_INVOCATION_MS)
       const invocation: Invocation = { requestId, tokens: collectTokens(event), deadline }
       const present = new Set<string>()
-      const own = needleSet([invocation], 'own')
-      const found = search(stateRoots(), [earlier, own], requestId, 'start', present)
+      const needles = () => [earlierNeedles(), ownNeedles(invocation)]
+      const found = search(stateRoots(), needles, requestId, 'start', present)
       for (const value of present) invocation.tokens.delete(value)
+      if (present.size > 0) invocation.needles = undefined
       inFlight.set(key, invocation)
       return found
     },
@@ -331,12 +344,12 @@ export const createEngine = (config: EngineConfig) => {
       const invocation = inFlight.get(key)
       if (invocation === undefined) return []
       inFlight.delete(key)
-      const own = needleSet([invocation], 'own')
+      const own = ownNeedles(invocation)
       const others = needleSet(inFlight.values(), 'other', own)
-      const found = search(stateRoots(), [own, others, earlier], invocation.requestId, 'end')
-      found.push(
-        ...search([{ label: 'response', value: response }], [others], invocation.requestId, 'end'),
-      )
+      const { requestId } = invocation
+      const found = search(stateRoots(), () => [own, others, earlierNeedles()], requestId, 'end')
+      const answer = [{ label: 'response', value: response }]
+      if (others.values.length > 0) found.push(...search(answer, () => [others], requestId, 'end'))
       remember(invocation)
       return found
     },

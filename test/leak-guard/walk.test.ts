@@ -203,7 +203,10 @@ describe('walk finds tokens wherever state can hold them', () => {
       100,
       4,
     )
-    expect(hits.filter((t) => typeof t !== 'string')).toEqual([4111111111111111, 12345678901234567890n])
+    expect(hits.filter((t) => typeof t !== 'string')).toEqual([
+      4111111111111111,
+      12345678901234567890n,
+    ])
     expect(hits).toContain('plain root')
     expect(hits).toContain('small')
     expect(hits).not.toContain('big')
