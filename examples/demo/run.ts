@@ -174,7 +174,7 @@ export const runDemo = async ({ color, write = console.log }: DemoOptions): Prom
         const busy = await start({
           handler: 'examples/http-api.ts',
           maxConcurrency: 10,
-          env: { EXAMPLE_DB_LATENCY_MS: '60' },
+          env: { EXAMPLE_DB_LATENCY_MS: '250' },
         })
         const wave = await busy.invokeMany<HttpResult>(
           Array.from({ length: 10 }, () => httpEvent('GET', '/products/2')),

@@ -225,7 +225,7 @@ describe('orcCache behind API Gateway v2 in multi-concurrent mode', () => {
 
   it('runs the handler once for overlapping requests for one key (single flight)', async () => {
     const before = await stats()
-    const slow = { 'x-delay-ms': '150' }
+    const slow = { 'x-delay-ms': '400' }
     const wave = await fn.invokeMany<APIGatewayProxyStructuredResultV2>(
       Array.from({ length: 6 }, () => httpEvent(anonymous, 'GET', '/items/hot', {}, slow)),
     )
