@@ -11,6 +11,7 @@ import {
   rootOf,
 } from './findings.js'
 import { mask } from './mask.js'
+import { createNeedleSet, forEachInside, type NeedleSet } from './needles.js'
 import type { RootProvider } from './roots.js'
 import { classify } from './sensitive.js'
 import { collectTokens, printableKey, type Token } from './tokens.js'
@@ -65,7 +66,7 @@ interface Invocation {
   /** When the invocation is surely over (its Lambda deadline), in epoch milliseconds. */
   readonly deadline: number
   /** Its tokens prepared for the search, once needed. */
-  needles?: NeedleSet
+  needles?: NeedleSet<Needle>
 }
 
 /** Why a token is looked for: it came with this invocation, an earlier one, or another in flight. */
@@ -77,37 +78,20 @@ interface Needle {
   readonly relation: Relation
 }
 
-/** Needles prepared for the search: by value, by number, and by length for substrings. */
-interface NeedleSet {
-  readonly byValue: ReadonlyMap<string, Needle>
-  /** Needles of 8+ digits, keyed by their number: integers in state match without text. */
-  readonly byNumber: ReadonlyMap<number | bigint, Needle>
-  /** The values, shortest first. */
-  readonly values: readonly string[]
-}
-
-const DIGITS = /^-?\d{8,40}$/
-
-/** Prepares the tokens of some invocations (the first invocation holding a value wins). */
+/** The tokens of some invocations (the first invocation holding a value wins), prepared. */
 const needleSet = (
   invocations: Iterable<Invocation>,
   relation: Relation,
-  skip?: NeedleSet,
-): NeedleSet => {
-  const byValue = new Map<string, Needle>()
-  const byNumber = new Map<number | bigint, Needle>()
+  skip?: NeedleSet<Needle>,
+): NeedleSet<Needle> => {
+  const entries: Array<[string, Needle]> = []
   for (const invocation of invocations) {
     for (const token of invocation.tokens.values()) {
-      if (byValue.has(token.value) || skip?.byValue.has(token.value)) continue
-      const needle = { invocation, token, relation }
-      byValue.set(token.value, needle)
-      if (!DIGITS.test(token.value)) continue
-      byNumber.set(BigInt(token.value), needle)
-      if (Number.isSafeInteger(Number(token.value))) byNumber.set(Number(token.value), needle)
+      if (skip?.byValue.has(token.value)) continue
+      entries.push([token.value, { invocation, token, relation }])
     }
   }
-  const values = [...byValue.keys()].sort((a, b) => a.length - b.length)
-  return { byValue, byNumber, values }
+  return createNeedleSet(entries)
 }
 
 /**
@@ -169,12 +153,12 @@ export const createEngine = (config: EngineConfig) => {
   const inFlight = new Map<object, Invocation>()
   const history: Invocation[] = []
   /** The history's tokens prepared for the search, built when first needed. */
-  let earlier: NeedleSet | undefined
-  const earlierNeedles = (): NeedleSet => {
+  let earlier: NeedleSet<Needle> | undefined
+  const earlierNeedles = (): NeedleSet<Needle> => {
     earlier ??= needleSet(history, 'earlier')
     return earlier
   }
-  const ownNeedles = (invocation: Invocation): NeedleSet => {
+  const ownNeedles = (invocation: Invocation): NeedleSet<Needle> => {
     invocation.needles ??= needleSet([invocation], 'own')
     return invocation.needles
   }
@@ -224,29 +208,26 @@ export const createEngine = (config: EngineConfig) => {
    */
   const search = (
     roots: readonly WalkRoot[],
-    needles: () => readonly NeedleSet[],
+    needles: () => readonly NeedleSet<Needle>[],
     foundBy: string,
     phase: 'start' | 'end',
     present?: Set<string>,
   ): LeakFinding[] => {
     const found: LeakFinding[] = []
     if (roots.length === 0) return found
-    const sets = needles().filter((set) => set.values.length > 0)
+    const sets = needles().filter((set) => set.byValue.size > 0)
     if (sets.length === 0) return found
-    const shortest = Math.min(...sets.map((set) => (set.values[0] as string).length))
+    const shortest = Math.min(...sets.map((set) => set.shortest))
 
     const shadowed = (value: string, index: number): boolean => {
-      for (let i = 0; i < index; i++) if ((sets[i] as NeedleSet).byValue.has(value)) return true
+      for (let i = 0; i < index; i++) if (sets[i]?.byValue.has(value)) return true
       return false
     }
     const holdsNeedle = (text: string): boolean =>
-      sets.some(({ byValue, values }) => {
-        if (byValue.has(text)) return true
-        for (const value of values) {
-          if (value.length >= text.length) return false
-          if (text.includes(value)) return true
-        }
-        return false
+      sets.some((set) => {
+        let holds = set.byValue.has(text)
+        if (!holds) forEachInside(set, text, () => (holds = true))
+        return holds
       })
     const maskKey = (key: string): string =>
       holdsNeedle(key) ? mask(key, classify(key)) : printableKey(key)
@@ -278,22 +259,17 @@ export const createEngine = (config: EngineConfig) => {
 
     const visit: StringVisitor = (text, as, parent, step, key) => {
       for (let i = 0; i < sets.length; i++) {
-        const { byValue, byNumber, values } = sets[i] as NeedleSet
-        if (typeof text !== 'string') {
-          const exact = byNumber.get(text)
-          if (exact !== undefined && !shadowed(exact.token.value, i)) {
-            report(exact, as, placeOf(parent, step, key))
-          }
-          continue
+        const set = sets[i] as NeedleSet<Needle>
+        const exact = typeof text === 'string' ? set.byValue.get(text) : set.byNumber.get(text)
+        if (exact !== undefined && !shadowed(exact.token.value, i)) {
+          report(exact, as, placeOf(parent, step, key))
         }
-        const exact = byValue.get(text)
-        if (exact !== undefined && !shadowed(text, i)) report(exact, as, placeOf(parent, step, key))
-        for (const value of values) {
-          if (value.length >= text.length) break
-          if (!text.includes(value) || shadowed(value, i)) continue
+        if (typeof text !== 'string' || text.length <= set.shortest) continue
+        forEachInside(set, text, (value) => {
+          if (shadowed(value, i)) return
           const within = as === 'key' ? 'key' : 'substring'
-          report(byValue.get(value) as Needle, within, placeOf(parent, step, key))
-        }
+          report(set.byValue.get(value) as Needle, within, placeOf(parent, step, key))
+        })
       }
     }
 
@@ -349,7 +325,7 @@ export const createEngine = (config: EngineConfig) => {
       const { requestId } = invocation
       const found = search(stateRoots(), () => [own, others, earlierNeedles()], requestId, 'end')
       const answer = [{ label: 'response', value: response }]
-      if (others.values.length > 0) found.push(...search(answer, () => [others], requestId, 'end'))
+      if (others.byValue.size > 0) found.push(...search(answer, () => [others], requestId, 'end'))
       remember(invocation)
       return found
     },
