@@ -13,7 +13,11 @@ import { describeRun, printTable, printTargets, runCases } from './lib/runner.mj
 console.log('## orcCache: cost per invocation')
 console.log(describeRun())
 console.log(
-  'Event: AWS API Gateway v1 sample, key `pathParameters.id`; orcCache defaults otherwise.\n',
+  'Plain cases: AWS API Gateway v1 sample, key `pathParameters.id`, `http: false` (the core cache).',
+)
+console.log('HTTP case: AWS API Gateway v2 sample, orcCache defaults (keyed by method and path).')
+console.log(
+  'Handlers build a fresh ~1 KB result per call; ratios and differences are paired by round.\n',
 )
 const results = await runCases(cacheCases)
 printTable(results, 'floor')

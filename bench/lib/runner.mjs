@@ -20,6 +20,10 @@
  *   machine speed hits every case alike;
  * - the figure is the median ns/op over rounds; the spread is the interquartile
  *   range, and the minimum is shown too;
+ * - targets compare two cases round by round (the two samples of one round ran
+ *   within a few tens of ms of each other, under the same load) and take the
+ *   median of those per-round ratios or differences: steadier than comparing
+ *   two medians when the machine's load drifts;
  * - garbage collection is left to V8 and paid inside the rounds, as a Lambda
  *   pays it (a miss that stores a copy pays for keeping it). With
  *   BENCH_GC=1 (and node --expose-gc) a full GC runs between rounds instead;
@@ -121,34 +125,45 @@ export const runCases = async (cases, options = {}) => {
       max: sorted[sorted.length - 1],
       rounds: sorted.length,
       opsPerRound: state.n,
+      samples: state.samples,
     })
   }
   return results
 }
 
-/** A target "case `id` costs at most `max` times case `baseline`" (by median). */
+const median = (values) =>
+  quantile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  )
+
+/** Per-round values of `combine(a, b)` for two cases measured in the same rounds. */
+const paired = (a, b, combine) =>
+  a.samples.map((sample, round) => combine(sample, b.samples[round]))
+
+/** A target "case `id` costs at most `max` times case `baseline`" (median of per-round ratios). */
 export const ratioTarget = (id, baseline, max, label) => ({
   label: label ?? `${id} ≤ ${max}× ${baseline}`,
   evaluate: (byId) => {
-    const ratio = byId[id].median / byId[baseline].median
+    const ratio = median(paired(byId[id], byId[baseline], (x, y) => x / y))
     return { met: ratio <= max, actual: `${ratio.toFixed(2)}×` }
   },
 })
 
-/** A target "case `id` is at least `min` times faster than case `slower`". */
+/** A target "case `id` is at least `min` times faster than case `slower`" (per-round, median). */
 export const speedupTarget = (id, slower, min, label) => ({
   label: label ?? `${id} ≥ ${min}× faster than ${slower}`,
   evaluate: (byId) => {
-    const speedup = byId[slower].median / byId[id].median
+    const speedup = median(paired(byId[slower], byId[id], (x, y) => x / y))
     return { met: speedup >= min, actual: `${speedup.toFixed(1)}× faster` }
   },
 })
 
-/** A target "case `id` adds at most `maxNs` to case `baseline`". */
+/** A target "case `id` adds at most `maxNs` to case `baseline`" (per-round difference, median). */
 export const overheadTarget = (id, baseline, maxNs, label) => ({
   label: label ?? `${id} adds ≤ ${maxNs} ns to ${baseline}`,
   evaluate: (byId) => {
-    const added = byId[id].median - byId[baseline].median
+    const added = median(paired(byId[id], byId[baseline], (x, y) => x - y))
     return { met: added <= maxNs, actual: `+${formatNs(added)}` }
   },
 })
