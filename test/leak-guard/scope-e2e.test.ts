@@ -42,6 +42,23 @@ describe('one invocation at a time', () => {
   })
 })
 
+describe('bundled as CommonJS', () => {
+  let fn: RunningLambda
+  beforeAll(async () => {
+    fn = await startLambda({ handler: `${FIXTURES}/card.ts`, format: 'cjs' })
+  })
+  afterAll(() => fn?.stop())
+
+  test('the module-level card is reported under the CommonJS bundle', async () => {
+    await fn.invoke(pay(CARD_A), { requestId: 'cjs-a' })
+    expect(findings(fn)).toContainEqual(
+      expect.stringMatching(
+        /persisted: module index\.js: creditCard holds body\.card = card 411111\*{6}1111 of request cjs-a/,
+      ),
+    )
+  })
+})
+
 describe('overlapping invocations (AWS_LAMBDA_MAX_CONCURRENCY=4)', () => {
   let fn: RunningLambda
   beforeAll(async () => {

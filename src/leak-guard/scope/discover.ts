@@ -2,9 +2,10 @@
  * Which functions' scopes to read. From a few seed functions (the Lambda handler's
  * exports, or the `targets` option), follow the function-valued bindings found in
  * their scopes into first-party code: the user's own handler (behind Middy's wrapper)
- * and the modules it uses. Done once, at the first scan; the result is cached.
+ * and the modules it uses. Done once (in Lambda, right after the handler module has
+ * loaded; elsewhere at the first scan); the result is cached.
  */
-import { existsSync } from 'node:fs'
+import { statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { isAbsolute, relative, resolve, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -53,15 +54,23 @@ export const locateHandler = (taskRoot: string, handler: string): string | undef
   const dot = base.indexOf('.')
   if (dot <= 0 || dot === base.length - 1) return undefined
   const stem = resolve(taskRoot, handler.slice(0, slash + 1), base.slice(0, dot))
-  return HANDLER_EXTENSIONS.map((ext) => stem + ext).find((candidate) => existsSync(candidate))
+  return HANDLER_EXTENSIONS.map((ext) => stem + ext).find(
+    (candidate) => statSync(candidate, { throwIfNoEntry: false })?.isFile() ?? false,
+  )
 }
+
+/**
+ * Node's CommonJS module cache (`require.cache`). Any base path gives the same cache; the
+ * working directory is used because `import.meta.url` is unset in a CommonJS bundle.
+ */
+const requireCache = () => createRequire(resolve('require-cache.js')).cache
 
 /**
  * The handler module's exports: from `require.cache` when it is CommonJS (synchronous),
  * else a promise from `import()` of its URL, which returns the already-evaluated ES module.
  */
 export const loadModuleExports = (file: string): unknown =>
-  createRequire(import.meta.url).cache[file]?.exports ?? import(pathToFileURL(file).href)
+  requireCache()[file]?.exports ?? import(pathToFileURL(file).href)
 
 /** An own data property's value, without calling getters or Proxy traps. */
 const dataValue = (object: object, key: PropertyKey): unknown => {
@@ -118,7 +127,7 @@ export const exportedFunctions = (moduleExports: unknown): AnyFunction[] => {
 /** Exports of third-party modules in `require.cache`: code, not data. */
 export const libraryExports = (): Set<unknown> => {
   const found = new Set<unknown>()
-  for (const [file, module] of Object.entries(createRequire(import.meta.url).cache)) {
+  for (const [file, module] of Object.entries(requireCache())) {
     if (file.includes(`${sep}node_modules${sep}`)) {
       found.add(module?.exports)
     }
