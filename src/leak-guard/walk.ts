@@ -68,6 +68,8 @@ const SKIPPED_FUNCTION_KEYS = new Set<PropertyKey>([
   'arguments',
 ])
 const MAX_BYTES = 65_536
+/** Thrown to leave a built-in `forEach` early. */
+const STOP = Symbol('stop')
 const mapForEach = Map.prototype.forEach
 const setForEach = Set.prototype.forEach
 const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object
@@ -104,7 +106,8 @@ const isLongNumber = (value: unknown): value is number | bigint =>
 /**
  * Walks `roots` breadth-first, calling `onString` for every string of at least `minLength`
  * characters met (values, keys, the text of small byte buffers) and every integer of 8
- * digits or more, visiting at most `maxNodes` values in all.
+ * digits or more, visiting at most `maxNodes` values in all, and at most a fifth of them
+ * (1,000 at least) inside any one object, so that one huge array cannot hide the rest.
  */
 export const walk = (
   roots: Iterable<WalkRoot>,
@@ -118,6 +121,9 @@ export const walk = (
   const values: unknown[] = []
   const places: Place[] = []
   const stats: WalkStats = { visited: 0, truncated: false, proxies: 0 }
+  const perObject = Math.max(1_000, Math.floor(maxNodes / 5))
+  /** What is left of the share of the object being expanded. */
+  let room = Number.POSITIVE_INFINITY
   const visit = (
     text: string,
     as: 'value' | 'key',
@@ -130,11 +136,12 @@ export const walk = (
 
   /** Visits one value; returns false once the budget is spent. */
   const child = (value: unknown, parent: Place | undefined, step: Step, key: unknown): boolean => {
-    if (stats.visited >= maxNodes) {
+    if (stats.visited >= maxNodes || room <= 0) {
       stats.truncated = true
       return false
     }
     stats.visited++
+    room--
     if (typeof value === 'string') {
       if (value.length >= minLength) onString(value, 'value', parent, step, key)
     } else if ((typeof value === 'object' && value !== null) || typeof value === 'function') {
@@ -213,13 +220,11 @@ export const walk = (
     const at = cached === parent.cached ? parent : { ...parent, cached }
     if (types.isMap(object)) {
       let index = 0
-      let open = true
       Reflect.apply(mapForEach, object, [
         (value: unknown, k: unknown) => {
-          if (!open) return
           if (typeof k === 'string') visit(k, 'key', at, Step.MapValue, k)
-          else open = child(k, at, Step.MapKey, index)
-          if (open) open = child(value, at, Step.MapValue, k)
+          else if (!child(k, at, Step.MapKey, index)) throw STOP
+          if (!child(value, at, Step.MapValue, k)) throw STOP
           index++
         },
       ])
@@ -227,10 +232,9 @@ export const walk = (
     }
     if (types.isSet(object)) {
       let index = 0
-      let open = true
       Reflect.apply(setForEach, object, [
         (value: unknown) => {
-          if (open) open = child(value, at, Step.SetItem, index++)
+          if (!child(value, at, Step.SetItem, index++)) throw STOP
         },
       ])
       return
@@ -268,10 +272,12 @@ export const walk = (
     if (!child(root.value, undefined, Step.Root, root)) break
   }
   for (let i = 0; i < values.length; i++) {
+    room = perObject
     try {
       expand(values[i] as object, places[i] as Place)
     } catch {
-      // A hostile object (say, a throwing iterator in a branded store): skip it.
+      // STOP (a share spent inside a Map or Set), or a hostile object (say, a throwing
+      // iterator in a branded store): go on with the next object.
     }
     values[i] = undefined
   }

@@ -233,3 +233,125 @@ describe('intended state', () => {
     ])
   })
 })
+
+describe('roots, output and overlap settings', () => {
+  test('a root provider (the module-scope seam) is searched at each check; its failure is logged once', async () => {
+    let creditCard: unknown
+    const found: LeakFinding[] = []
+    const warnings: string[] = []
+    let calls = 0
+    const handler = middy(async (event: { body: string }) => {
+      creditCard = JSON.parse(event.body).card
+      return { statusCode: 200 }
+    }).use(
+      leakGuard({
+        logger: { warn: (m: string) => void warnings.push(m) },
+        onLeak: (f) => void found.push(f),
+        roots: [
+          () => [{ label: 'module src/pay.ts: creditCard', value: creditCard }],
+          () => {
+            calls++
+            throw new Error('inspector gone')
+          },
+        ],
+      }),
+    )
+    await handler(apiEvent({ card: CARD_A }), context('req-1'))
+    await handler(apiEvent({ card: CARD_B }), context('req-2'))
+    expect(found.map((f) => [f.where, f.requestId, f.phase])).toEqual([
+      ['module src/pay.ts: creditCard', 'req-1', 'end'],
+    ])
+    expect(calls).toBe(4)
+    expect(
+      warnings.filter((w) => w.startsWith('leakGuard:') && w.includes('roots threw')),
+    ).toHaveLength(1)
+  })
+
+  test('json: true and LEAK_GUARD_JSON write JSON lines to console; LEAK_GUARD_IGNORE is a list', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
+    await cardLeaker().use(leakGuard({ json: true }))(apiEvent({ card: CARD_A }), context('req-1'))
+    expect(JSON.parse(String(warn.mock.calls[0]?.[0]))).toMatchObject({
+      level: 'WARN',
+      leakGuard: { where: 'globalThis.lastCard', value: '411111******1111' },
+    })
+    warn.mockClear()
+    deleteGlobals('lastCard')
+    vi.stubEnv('LEAK_GUARD_JSON', 'false')
+    vi.stubEnv('AWS_LAMBDA_LOG_FORMAT', 'JSON')
+    await cardLeaker().use(leakGuard())(apiEvent({ card: CARD_B }), context('req-2'))
+    expect(String(warn.mock.calls[0]?.[0])).toMatch(
+      /^leakGuard: HIGH new-global: globalThis\.lastCard holds body\.card = card 555555\*{6}4444 of request req-2/,
+    )
+    warn.mockClear()
+    deleteGlobals('lastCard')
+    vi.stubEnv('LEAK_GUARD_IGNORE', 'somethingElse, lastCard')
+    await cardLeaker().use(leakGuard())(apiEvent({ card: CARD_A }), context('req-3'))
+    expect(warn).not.toHaveBeenCalled()
+  })
+
+  test('in Lambda with AWS_LAMBDA_MAX_CONCURRENCY > 1, an unfinished invocation stays in flight', async () => {
+    vi.stubEnv('AWS_LAMBDA_FUNCTION_NAME', 'fn')
+    vi.stubEnv('AWS_LAMBDA_MAX_CONCURRENCY', '4')
+    let current: unknown
+    const release: Array<() => void> = []
+    const found: LeakFinding[] = []
+    const handler = middy(async (event: { body: string }) => {
+      current = JSON.parse(event.body).card
+      await new Promise<void>((resolve) => release.push(resolve))
+      return { statusCode: 200 }
+    }).use(
+      leakGuard({
+        logger: quiet,
+        onLeak: (f) => void found.push(f),
+        watch: { current: () => current },
+      }),
+    )
+    const a = handler(apiEvent({ card: CARD_A }), context('req-A'))
+    await vi.waitFor(() => expect(release).toHaveLength(1))
+    const b = handler(apiEvent({ card: CARD_B }), context('req-B'))
+    await vi.waitFor(() => expect(release).toHaveLength(2))
+    release[0]?.()
+    await a
+    expect(found.map((f) => [f.kind, f.requestId, f.foundBy])).toEqual([
+      ['cross-request', 'req-B', 'req-A'],
+    ])
+    release[1]?.()
+    await b
+  })
+
+  test('hostile global state: the guard survives it and still finds the card inside', async () => {
+    const calls: string[] = []
+    const cyclic: Record<string, unknown> = {}
+    cyclic.self = cyclic
+    class Account {
+      readonly owner = 'account-owner-1'
+      get balance(): number {
+        calls.push('getter')
+        throw new Error('not loaded')
+      }
+    }
+    g.hostile = Object.freeze({
+      cyclic,
+      proxy: new Proxy({}, { ownKeys: () => (calls.push('trap'), []) }),
+      account: new Account(),
+      floats: new Float64Array(100_000),
+      huge: Array.from({ length: 200_000 }, (_, i) => i),
+      bytes: Buffer.alloc(1024),
+      holder: { card: undefined as unknown },
+    })
+    const found: LeakFinding[] = []
+    const handler = middy(async (event: { body: string }) => {
+      ;(g.hostile as { holder: { card: unknown } }).holder.card = JSON.parse(event.body).card
+      return { statusCode: 200 }
+    }).use(leakGuard({ logger: quiet, onLeak: (f) => void found.push(f) }))
+    try {
+      await expect(handler(apiEvent({ card: CARD_A }), context('req-1'))).resolves.toEqual({
+        statusCode: 200,
+      })
+      expect(found.map((f) => f.where)).toEqual(['globalThis.hostile.holder.card'])
+      expect(calls).toEqual([])
+    } finally {
+      deleteGlobals('hostile')
+    }
+  })
+})

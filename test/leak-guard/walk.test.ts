@@ -165,10 +165,20 @@ describe('walk finds tokens wherever state can hold them', () => {
     const huge = Array.from({ length: 1_000_000 }, (_, i) => `item-${i}`)
     huge[5] = SECRET
     huge[999_999] = `${SECRET}-late`
-    const { where, stats } = find({ huge, floats: new Float64Array(1_000_000) }, 5_000)
+    const { where, stats } = find({ huge, floats: new Float64Array(1_000_000) }, 20_000)
     expect(where).toEqual(['state.huge[5]'])
     expect(stats.truncated).toBe(true)
-    expect(stats.visited).toBe(5_000)
+    // The root and its two values, then a fifth of the budget inside the array.
+    expect(stats.visited).toBe(3 + 4_000)
+  })
+
+  test('one huge collection cannot hide the rest of state', () => {
+    const big = new Map(Array.from({ length: 100_000 }, (_, i) => [i, `v${i}`]))
+    const set = new Set(Array.from({ length: 100_000 }, (_, i) => i))
+    const list = Array.from({ length: 100_000 }, (_, i) => i)
+    const { where, stats } = find({ big, set, list, later: { secret: SECRET } }, 10_000)
+    expect(where).toEqual(['state.later.secret'])
+    expect(stats.truncated).toBe(true)
   })
 
   test('sparse arrays and array getters: holes skipped, accessors not called', () => {
