@@ -332,7 +332,15 @@ describe('roots, output and overlap settings', () => {
     }
     g.hostile = Object.freeze({
       cyclic,
-      proxy: new Proxy({}, { ownKeys: () => (calls.push('trap'), []) }),
+      proxy: new Proxy(
+        {},
+        {
+          ownKeys: () => {
+            calls.push('trap')
+            return []
+          },
+        },
+      ),
       account: new Account(),
       floats: new Float64Array(100_000),
       huge: Array.from({ length: 200_000 }, (_, i) => i),
