@@ -122,6 +122,36 @@ describe('esbuild bundle in CommonJS format', () => {
   })
 })
 
+describe('hostile values', () => {
+  test('a Proxy held in a scope is returned as is, and none of its traps runs', () => {
+    const trapped: string[] = []
+    const held = new Proxy(
+      {},
+      {
+        get: (_, key) => trapped.push(`get ${String(key)}`),
+        getPrototypeOf: () => {
+          trapped.push('getPrototypeOf')
+          return null
+        },
+        ownKeys: () => {
+          trapped.push('ownKeys')
+          return []
+        },
+      },
+    )
+    const holder = (
+      (value: object) => () =>
+        value
+    )(held)
+    const roots = scan({ targets: [holder], logOnce, env: {} })
+    const found = roots.some(({ value }) => value === held)
+    // Compared before any assertion: formatting a failure message would run the traps.
+    const traps = [...trapped]
+    expect(found).toBe(true)
+    expect(traps).toEqual([])
+  })
+})
+
 describe('inspector access', () => {
   test('answers synchronously, with the live values of each scope, innermost first', () => {
     const secret = { token: 'abc' }

@@ -11,7 +11,7 @@
  * evaluated, and is invisible here.
  */
 import { Module } from 'node:module'
-import { isModuleNamespaceObject } from 'node:util/types'
+import { isModuleNamespaceObject, isProxy } from 'node:util/types'
 import type { NamedRoot, RootProvider } from '../roots.js'
 import {
   discoverTargets,
@@ -60,12 +60,17 @@ export interface ScopeRootsOptions {
 
 const DEFAULT_MAX_MODULES = 50
 const DEFAULT_MAX_FUNCTIONS = 200
-const isData = (value: unknown, skip: ReadonlySet<unknown>): boolean =>
-  value !== undefined &&
-  typeof value !== 'function' &&
-  !(typeof value === 'object' && value !== null && isModuleNamespaceObject(value)) &&
-  !(value instanceof Module) &&
-  !skip.has(value)
+
+/**
+ * Whether a variable holds data worth searching, rather than code: functions, module
+ * namespaces, CommonJS `module` objects and library exports are skipped. Never runs a
+ * Proxy trap.
+ */
+const isData = (value: unknown, skip: ReadonlySet<unknown>): boolean => {
+  if (value === undefined || typeof value === 'function' || skip.has(value)) return false
+  if (typeof value !== 'object' || value === null || isProxy(value)) return true
+  return !isModuleNamespaceObject(value) && Object.getPrototypeOf(value) !== Module.prototype
+}
 
 /** `Closure (factory)` → `factory`; `Block` → `block`. */
 const innerScopeName = (description: string): string =>
