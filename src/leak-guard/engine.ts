@@ -25,7 +25,7 @@ import {
 } from './walk.js'
 
 /** How many finished invocations' tokens are still looked for. */
-export const HISTORY = 8
+const HISTORY = 8
 
 /** Lambda's longest timeout: the deadline of an invocation whose context does not say. */
 const MAX_INVOCATION_MS = 15 * 60_000
@@ -69,7 +69,7 @@ interface Invocation {
   needles?: NeedleSet<Needle>
 }
 
-/** Why a token is looked for: it came with this invocation, an earlier one, or another in flight. */
+/** Why a token is looked for: it came with this invocation, an earlier one, or one in flight. */
 type Relation = 'own' | 'earlier' | 'other'
 
 interface Needle {
@@ -202,9 +202,9 @@ export const createEngine = (config: EngineConfig) => {
   }
 
   /**
-   * Walks `roots` for the needles of `sets` (a value in an earlier set shadows the same
-   * value in a later one) and returns the findings to report. `present` collects every
-   * needle value seen, whatever its relation.
+   * Walks `roots` for `needles` (built only if there is something to walk; a value in an
+   * earlier set shadows the same value in a later one) and returns the findings to
+   * report. `present` collects every needle value seen, whatever its relation.
    */
   const search = (
     roots: readonly WalkRoot[],
@@ -331,5 +331,3 @@ export const createEngine = (config: EngineConfig) => {
     },
   }
 }
-
-export type Engine = ReturnType<typeof createEngine>

@@ -99,7 +99,8 @@ export const rootOf = (at: Place): WalkRoot => {
 
 /** One line of text for a finding. */
 export const describeFinding = (f: LeakFinding): string => {
-  const what = f.sensitive === undefined ? f.value : `${f.sensitive} ${f.value}`
+  // Every masked form names its kind, except a card's digits.
+  const what = f.sensitive === 'card' ? `card ${f.value}` : f.value
   const found =
     f.kind === 'cross-request'
       ? `in flight, found at the ${f.phase} of request ${f.foundBy}`
@@ -109,17 +110,21 @@ export const describeFinding = (f: LeakFinding): string => {
   return `leakGuard: ${f.severity.toUpperCase()} ${f.kind}: ${f.where}${held}${cached} holds ${f.field} = ${what} of request ${f.requestId}, ${found}${f.count > 1 ? `; seen ${f.count} times` : ''}`
 }
 
+/** How many places and fields are counted; the oldest is forgotten beyond. */
+const MAX_PLACES = 1_000
+
 /**
  * Deduplicates findings by place, source field and kind. `record` returns the finding
  * to report (the first sighting, then again at 10, 100, 1000... sightings), or
  * `undefined` when this sighting is only counted.
  */
-export const createFindingLog = (limit = 1_000) => {
+export const createFindingLog = () => {
   const counts = new Map<string, number>()
   return (finding: Omit<LeakFinding, 'count'>): LeakFinding | undefined => {
     const id = `${finding.kind}\u0000${finding.where}\u0000${finding.field}`
     const count = (counts.get(id) ?? 0) + 1
-    if (count === 1 && counts.size >= limit) counts.delete(counts.keys().next().value as string)
+    if (count === 1 && counts.size >= MAX_PLACES)
+      counts.delete(counts.keys().next().value as string)
     counts.set(id, count)
     return /^10*$/.test(String(count)) ? { ...finding, count } : undefined
   }

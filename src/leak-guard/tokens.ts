@@ -18,9 +18,11 @@ export interface Token {
 }
 
 /** Strings shorter than this are never tokens (unless sensitive). */
-export const MIN_TOKEN_LENGTH = 8
+const MIN_TOKEN_LENGTH = 8
 /** Strings longer than this are not tokens themselves (their JSON fields still are). */
 const MAX_TOKEN_LENGTH = 65_536
+/** JSON strings longer than this are not parsed (their whole text is still a token if short enough). */
+const MAX_JSON_LENGTH = 1_048_576
 const MAX_TOKENS = 512
 const MAX_EVENT_NODES = 10_000
 const MAX_DEPTH = 32
@@ -53,7 +55,7 @@ const CONSTANT_FIELDS = new Set([
 ])
 
 /** True when a string is distinctive enough to identify the request it came with. */
-export const isDistinctive = (value: string): boolean =>
+const isDistinctive = (value: string): boolean =>
   value.length >= MIN_TOKEN_LENGTH &&
   value.length <= MAX_TOKEN_LENGTH &&
   value.trim() === value &&
@@ -82,18 +84,11 @@ const fieldText = (path: FieldPath): string => {
 }
 
 const parseJson = (text: string): unknown => {
+  if (text.length > MAX_JSON_LENGTH) return undefined
   const first = text.charCodeAt(0)
   if (first !== 123 && first !== 91 && !JSON_START.test(text)) return undefined
   try {
     return JSON.parse(text)
-  } catch {
-    return undefined
-  }
-}
-
-const decodeBase64 = (text: string): string | undefined => {
-  try {
-    return Buffer.from(text, 'base64').toString('utf8')
   } catch {
     return undefined
   }
@@ -116,8 +111,7 @@ export const collectTokens = (event: unknown): Map<string, Token> => {
       add(value, path)
       const inner = bearerToken(value)
       if (inner !== undefined) add(inner, path, classify(inner) ?? 'bearer')
-      const text = base64 ? decodeBase64(value) : value
-      if (text === undefined) return
+      const text = base64 ? Buffer.from(value, 'base64').toString('utf8') : value
       if (base64) add(text, path)
       const parsed = parseJson(text)
       if (parsed !== undefined) visit(parsed, path, depth + 1, false)

@@ -1,8 +1,13 @@
 /**
  * A bounded, side-effect-free walk over container state. It reads own data properties
- * through property descriptors and collections through the built-in iterators captured
- * here, so it never runs a getter, a Proxy trap or an overridden method; it walks each
- * object once (cycles are harmless) and stops after a fixed number of nodes.
+ * through property descriptors, Maps and Sets through the built-in `forEach` captured here,
+ * typed arrays through the built-in getters, so it never runs a getter, a Proxy trap or
+ * an overridden method (the one call into other code: `entries()` of an orcCache store,
+ * this package's own). It walks each object once (cycles are harmless) and stops after a
+ * fixed number of nodes. Not searched: the contents of boxed primitives, Dates, RegExps,
+ * Promises, WeakMaps, WeakSets, ArrayBuffers and typed arrays other than `Uint8Array`
+ * (and `Buffer`), byte arrays over 64 KiB, private class fields, and closures (module
+ * scope comes through a root provider).
  */
 import type { types as UtilTypes } from 'node:util'
 import { ORC_CACHE_BRAND } from '../shared/brand.js'
@@ -256,6 +261,7 @@ export const walk = (
     if (
       types.isTypedArray(object) ||
       types.isAnyArrayBuffer(object) ||
+      types.isBoxedPrimitive(object) ||
       types.isDataView(object) ||
       types.isDate(object) ||
       types.isRegExp(object) ||
