@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { LRUCache } from 'lru-cache'
 import { describe, expect, test } from 'vitest'
 import { renderPlace } from '../../src/leak-guard/findings.js'
@@ -220,5 +221,66 @@ describe('walk finds tokens wherever state can hold them', () => {
     expect(hits).toContain('plain root')
     expect(hits).toContain('small')
     expect(hits).not.toContain('big')
+  })
+})
+
+describe('walk: a planted value is found at its path, whatever surrounds it', () => {
+  type Step =
+    | { kind: 'object'; key: string }
+    | { kind: 'array'; at: number }
+    | { kind: 'map'; key: string }
+    | { kind: 'set' }
+  const step: fc.Arbitrary<Step> = fc.oneof(
+    fc.record({
+      kind: fc.constant('object' as const),
+      key: fc.stringMatching(/^[a-z][a-z0-9]{0,7}$/),
+    }),
+    fc.record({ kind: fc.constant('array' as const), at: fc.nat({ max: 5 }) }),
+    fc.record({ kind: fc.constant('map' as const), key: fc.stringMatching(/^[a-z]{1,6}$/) }),
+    fc.record({ kind: fc.constant('set' as const) }),
+  )
+
+  /** Wraps `inner` in the containers of `path` (outermost first), with `noise` beside it. */
+  const plant = (
+    path: readonly Step[],
+    inner: unknown,
+    noise: unknown,
+  ): { value: unknown; where: string } => {
+    let value = inner
+    let where = ''
+    for (const s of [...path].reverse()) {
+      if (s.kind === 'object') {
+        value = { noise, [s.key]: value }
+        where = `.${s.key}${where}`
+      } else if (s.kind === 'array') {
+        value = [...Array.from({ length: s.at }, () => noise), value]
+        where = `[${s.at}]${where}`
+      } else if (s.kind === 'map') {
+        value = new Map<unknown, unknown>([
+          [s.key, value],
+          [{ noise }, noise],
+        ])
+        where = `.get(${JSON.stringify(s.key)})${where}`
+      } else {
+        value = new Set([value, noise])
+        where = `.values()[0]${where}`
+      }
+    }
+    return { value, where: `state${where}` }
+  }
+
+  test('for random nesting of objects, arrays, Maps and Sets with random JSON noise', () => {
+    fc.assert(
+      fc.property(
+        fc
+          .array(step, { maxLength: 8 })
+          .filter((path) => path.every((s) => s.kind !== 'object' || s.key !== 'noise')),
+        fc.jsonValue({ maxDepth: 3 }),
+        (path, noise) => {
+          const { value, where } = plant(path, SECRET, noise)
+          expect(find(value).where).toEqual([where])
+        },
+      ),
+    )
   })
 })
