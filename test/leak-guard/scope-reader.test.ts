@@ -7,6 +7,7 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { runInThisContext } from 'node:vm'
 import { build } from 'esbuild'
 import { afterAll, describe, expect, test } from 'vitest'
 import type { NamedRoot } from '../../src/leak-guard/roots.js'
@@ -119,6 +120,16 @@ describe('esbuild bundle in CommonJS format', () => {
     const roots = scan({ targets: [bundle], logOnce, env: {} })
     expect(rootValue(roots, `module ${file}: creditCard`)).toBe('4111111111111111')
     expect(rootValue(roots, `module ${file}: lastEmail`)).toBe('jane@example.com')
+  })
+})
+
+describe('classic scripts', () => {
+  test('top-level let of a script (the realm-wide Script scope) is labelled script: name', () => {
+    const readIt = runInThisContext(
+      'let scriptCard = "4111111111111111"; (function readIt() { return scriptCard })',
+    ) as () => string
+    const roots = scan({ targets: [readIt], discover: false, logOnce, env: {} })
+    expect(rootValue(roots, 'script: scriptCard')).toBe(readIt())
   })
 })
 
