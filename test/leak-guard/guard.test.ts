@@ -1,6 +1,6 @@
 import middy from '@middy/core'
 import { afterEach, describe, expect, test, vi } from 'vitest'
-import { type LeakFinding, leakGuard } from '../../src/leak-guard/index.js'
+import { LeakError, type LeakFinding, leakGuard } from '../../src/leak-guard/index.js'
 import { apiEvent, CARD_A, CARD_B, context, deleteGlobals, EMAIL } from './helpers.js'
 
 type G = typeof globalThis & Record<string, unknown>
@@ -202,5 +202,53 @@ describe('leakGuard with @middy/core and AWS sample events', () => {
     await handler(apiEvent({ cached: true, card: { number: CARD_B } }), context('req-1'))
     await handler(apiEvent({ card: { number: CARD_A } }), context('req-2'))
     expect(found.filter((f) => f.kind === 'cross-request')).toEqual([])
+  })
+
+  test("a response carrying another in-flight request's data is cross-request, even with clean state", async () => {
+    const pending = new Map<string, string>()
+    const gates: Array<() => void> = []
+    const { found, options } = collect()
+    const handler = middy(async (event: { body: string }, ctx: { awsRequestId: string }) => {
+      const { card } = JSON.parse(event.body)
+      pending.set(ctx.awsRequestId, card)
+      await new Promise<void>((resolve) => gates.push(resolve))
+      // The bug: answers with the latest card instead of its own.
+      const latest = [...pending.values()].at(-1)
+      pending.delete(ctx.awsRequestId)
+      return { statusCode: 200, body: JSON.stringify({ charged: latest }) }
+    }).use(leakGuard({ ...options, ignore: ['pending'], watch: { pending } }))
+
+    const a = handler(apiEvent({ card: { number: CARD_A } }), context('req-A'))
+    await vi.waitFor(() => expect(gates).toHaveLength(1))
+    const b = handler(apiEvent({ card: { number: CARD_B } }), context('req-B'))
+    await vi.waitFor(() => expect(gates).toHaveLength(2))
+    gates[0]?.()
+    await a
+    expect(found.map((f) => [f.kind, f.where, f.requestId, f.foundBy])).toEqual([
+      ['cross-request', 'response.body', 'req-B', 'req-A'],
+    ])
+    gates[1]?.()
+    await b
+  })
+
+  test('throw mode: data left by a promise after the response fails the next invocation at its start', async () => {
+    const handler = middy(async (event: { body: string }) => {
+      const { card } = JSON.parse(event.body)
+      setTimeout(() => {
+        g.audit = { card }
+      }, 1)
+      return { statusCode: 200 }
+    }).use(leakGuard({ mode: 'throw', logger: { warn: () => undefined } }))
+    await expect(handler(apiEvent({ card: CARD_A }), context('req-1'))).resolves.toEqual({
+      statusCode: 200,
+    })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const error = await handler(apiEvent({ card: CARD_B }), context('req-2')).catch(
+      (e: unknown) => e,
+    )
+    expect(error).toBeInstanceOf(LeakError)
+    expect((error as LeakError).findings).toMatchObject([
+      { where: 'globalThis.audit.card', requestId: 'req-1', foundBy: 'req-2', phase: 'start' },
+    ])
   })
 })
