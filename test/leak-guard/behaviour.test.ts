@@ -211,7 +211,7 @@ describe('intended state', () => {
   })
 
   test('an orcCache store: entries are intended state; only sensitive data inside is reported', async () => {
-    const store = new LRUCache<string, unknown>({ max: 100 })
+    const store = new LRUCache<string, object>({ max: 100 })
     Object.defineProperty(store, ORC_CACHE_BRAND, { value: true })
     const found: LeakFinding[] = []
     const handler = middy(async (event: { path: string; body: string }) => {

@@ -18,9 +18,17 @@ export const context = (awsRequestId: string): Context =>
     getRemainingTimeInMillis: () => 30_000,
   }) as Context
 
+/** The fields of the API Gateway (REST) sample event the tests use. */
+export interface ApiEvent {
+  body: string
+  path: string
+  headers: Record<string, string>
+  pathParameters: { proxy: string }
+}
+
 /** An API Gateway (REST) sample event carrying `body` as its JSON body. */
-export const apiEvent = (body: unknown, headers: Record<string, string> = {}) => {
-  const event = awsEvent<{ body: string; headers: Record<string, string> }>('apigw-request')
+export const apiEvent = (body: unknown, headers: Record<string, string> = {}): ApiEvent => {
+  const event = awsEvent<ApiEvent>('apigw-request')
   event.body = JSON.stringify(body)
   Object.assign(event.headers, headers)
   return event

@@ -194,7 +194,7 @@ describe('walk finds tokens wherever state can hold them', () => {
   })
 
   test('an orcCache store (branded) is walked through its entries and marked as cached', () => {
-    const store = new LRUCache<string, unknown>({ max: 10 })
+    const store = new LRUCache<string, object>({ max: 10 })
     Object.defineProperty(store, ORC_CACHE_BRAND, { value: true })
     store.set('GET /a', { kind: 1, value: { body: `{"token":"${SECRET}"}` } })
     const { hits } = find({ store })
