@@ -30,7 +30,9 @@
  *   on V8 that shrinks the young generation and makes allocating cases slower
  *   and noisier, so it is off by default.
  */
+import { fork } from 'node:child_process'
 import { hrtime } from 'node:process'
+import { fileURLToPath } from 'node:url'
 
 const now = () => hrtime.bigint()
 
@@ -68,52 +70,119 @@ const quantile = (sorted, q) => {
 }
 
 /**
- * Runs the cases and returns one result per case:
- * `{ id, label, median, p25, p75, min, max, rounds, opsPerRound }` (ns/op).
+ * Prepares one case in this process: sets it up, warms it up, and sizes a
+ * round (`n` operations lasting about `roundMs`). Returns `{ n, round, finish }`:
+ * `round()` times one round and gives ns/op; `finish()` runs the case's check.
  */
-export const runCases = async (cases, options = {}) => {
-  const { rounds, roundMs, warmupMs } = { ...settings, ...options }
-  const states = []
-  for (const benchCase of cases) {
-    const built = await benchCase.setup()
-    states.push({ ...benchCase, ...built, counter: 0, samples: [], n: 1 })
-  }
-
-  const timeBatch = async (state, n) => {
-    const elapsed = state.sync
-      ? timeSync(state.run, state.counter, n)
-      : await timeAsync(state.run, state.counter, n)
-    state.counter += n
+export const prepareCase = async (benchCase, options = {}) => {
+  const { roundMs, warmupMs } = { ...settings, ...options }
+  const { run, sync, check } = await benchCase.setup()
+  let counter = 0
+  const timeBatch = async (n) => {
+    const elapsed = sync ? timeSync(run, counter, n) : await timeAsync(run, counter, n)
+    counter += n
     return elapsed
   }
-
-  // Warm-up and calibration: grow the batch until it lasts a fair while, then
-  // size the round from the last (warm) batch.
-  for (const state of states) {
-    const deadline = performance.now() + warmupMs
-    let n = 16
-    let perOp = Number.POSITIVE_INFINITY
-    while (performance.now() < deadline) {
-      const elapsed = await timeBatch(state, n)
-      perOp = elapsed / n
-      if (elapsed < 5e6) n *= 2
-    }
-    state.n = Math.max(1, Math.round((roundMs * 1e6) / perOp))
-    await state.check?.()
+  // Grow the batch until it lasts a fair while, then size the round from the last (warm) batch.
+  const deadline = performance.now() + warmupMs
+  let batch = 16
+  let perOp = Number.POSITIVE_INFINITY
+  while (performance.now() < deadline) {
+    const elapsed = await timeBatch(batch)
+    perOp = elapsed / batch
+    if (elapsed < 5e6) batch *= 2
   }
-
-  for (let round = 0; round < rounds; round++) {
-    for (let k = 0; k < states.length; k++) {
-      const state = states[(round + k) % states.length]
+  const n = Math.max(1, Math.round((roundMs * 1e6) / perOp))
+  await check?.()
+  return {
+    n,
+    round: async () => {
       gc?.()
-      const elapsed = await timeBatch(state, state.n)
-      state.samples.push(elapsed / state.n)
+      return (await timeBatch(n)) / n
+    },
+    finish: async () => {
+      await check?.()
+    },
+  }
+}
+
+const workerPath = fileURLToPath(new URL('./worker.mjs', import.meta.url))
+
+/**
+ * Prepares one case in a child process of its own (same node, same flags),
+ * driven over IPC: see worker.mjs. `source` names the module and export that
+ * hold the case list, so the child can build the case by its id.
+ */
+const prepareIsolated = (benchCase, source, options) =>
+  new Promise((resolve, reject) => {
+    const child = fork(
+      workerPath,
+      [JSON.stringify({ ...source, id: benchCase.id, options: { ...settings, ...options } })],
+      { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    )
+    let pending
+    const fail = (error) => {
+      if (pending) pending.reject(error)
+      else reject(error)
+      pending = undefined
     }
+    child.on('message', (message) => {
+      if (message.type === 'error') return fail(new Error(`case ${benchCase.id}: ${message.error}`))
+      if (message.type === 'ready') {
+        resolve({
+          n: message.n,
+          round: () => ask({ type: 'round' }).then((reply) => reply.ns),
+          finish: () => ask({ type: 'finish' }).then(() => child.disconnect()),
+        })
+        return
+      }
+      const current = pending
+      pending = undefined
+      current?.resolve(message)
+    })
+    child.on('exit', (code, signal) => {
+      if (code !== 0) fail(new Error(`case ${benchCase.id}: worker exited (${code ?? signal})`))
+    })
+    const ask = (message) =>
+      new Promise((resolveReply, rejectReply) => {
+        pending = { resolve: resolveReply, reject: rejectReply }
+        child.send(message)
+      })
+  })
+
+/**
+ * Runs the cases and returns one result per case:
+ * `{ id, label, median, p25, p75, min, max, rounds, opsPerRound, samples }` (ns/op).
+ *
+ * With `options.isolate = { module, exportName }` (the URL of a module that
+ * exports the same case list under that name), each case runs in a process of
+ * its own, as each Lambda function does: the cases cannot colour each other's
+ * JIT feedback (several Middy stacks in one process make Middy's core slower
+ * than any one stack makes it alone). Rounds still interleave across the
+ * processes, one process running at a time.
+ */
+export const runCases = async (cases, options = {}) => {
+  const { rounds, isolate } = { ...settings, ...options }
+  const states = []
+  for (const benchCase of cases) {
+    const prepared = isolate
+      ? await prepareIsolated(benchCase, isolate, options)
+      : await prepareCase(benchCase, options)
+    states.push({ id: benchCase.id, label: benchCase.label, prepared, samples: [] })
+  }
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (let k = 0; k < states.length; k++) {
+        const state = states[(round + k) % states.length]
+        state.samples.push(await state.prepared.round())
+      }
+    }
+  } finally {
+    for (const state of states) await state.prepared.finish()
   }
 
   const results = []
   for (const state of states) {
-    await state.check?.()
     const sorted = [...state.samples].sort((a, b) => a - b)
     results.push({
       id: state.id,
@@ -124,7 +193,7 @@ export const runCases = async (cases, options = {}) => {
       min: sorted[0],
       max: sorted[sorted.length - 1],
       rounds: sorted.length,
-      opsPerRound: state.n,
+      opsPerRound: state.prepared.n,
       samples: state.samples,
     })
   }
