@@ -96,12 +96,11 @@ const needleSet = (
 
 /**
  * Globals searched when their value changes or appears: a global that was, when the guard
- * was created, a function, a getter or a platform namespace is the platform's and is not.
+ * was created, a function, a getter or a constant is the platform's and is not.
  */
-const isPlatformGlobal = (key: PropertyKey, descriptor: PropertyDescriptor): boolean =>
+const isPlatformGlobal = (descriptor: PropertyDescriptor): boolean =>
   !('value' in descriptor) ||
   typeof descriptor.value === 'function' ||
-  PLATFORM_NAMESPACES.has(key) ||
   (descriptor.configurable === false && descriptor.writable === false)
 
 /**
@@ -134,12 +133,12 @@ const under = (where: string, prefix: string): boolean =>
   (where.startsWith(prefix) && (where[prefix.length] === '.' || where[prefix.length] === '['))
 
 export const createEngine = (config: EngineConfig) => {
-  const platform = new Set<PropertyKey>()
+  const platform = new Set<PropertyKey>(PLATFORM_NAMESPACES)
   const baseline = new Map<PropertyKey, unknown>()
   const containers = new Set<PropertyKey>()
   for (const key of Reflect.ownKeys(globalThis)) {
     const descriptor = Object.getOwnPropertyDescriptor(globalThis, key)
-    if (descriptor === undefined || isPlatformGlobal(key, descriptor)) {
+    if (descriptor === undefined || platform.has(key) || isPlatformGlobal(descriptor)) {
       platform.add(key)
       continue
     }

@@ -363,3 +363,32 @@ describe('roots, output and overlap settings', () => {
     }
   })
 })
+
+describe('the Lambda runtime', () => {
+  test("the runtime's InvokeStore (globalThis.awslambda) holding the trace header is not a leak: it is set before the invocation", async () => {
+    const { InvokeStore } = await import('@aws/lambda-invoke-store')
+    const store = await InvokeStore.getInstanceAsync()
+    // The keys the library protects (InvokeStoreBase.PROTECTED_KEYS).
+    const REQUEST_ID = Symbol.for('_AWS_LAMBDA_REQUEST_ID')
+    const X_RAY_TRACE_ID = Symbol.for('_AWS_LAMBDA_X_RAY_TRACE_ID')
+    const trace = 'Root=1-5759e988-bd862e3fe1be46a994272793'
+    const found: LeakFinding[] = []
+    const handler = middy(async () => ({ statusCode: 200 })).use(
+      leakGuard({ logger: quiet, onLeak: (f) => void found.push(f) }),
+    )
+    try {
+      for (const id of ['req-1', 'req-2']) {
+        const event = apiEvent({ card: CARD_A }, { 'X-Amzn-Trace-Id': trace })
+        const context_ = {
+          [REQUEST_ID]: id,
+          [X_RAY_TRACE_ID]: `${trace};Parent=53995c3f42cd8ad8;Sampled=1`,
+        }
+        await store.run(context_, () => handler(event, context(id)))
+      }
+      expect(store.getXRayTraceId()).toContain(trace)
+      expect(found).toEqual([])
+    } finally {
+      deleteGlobals('awslambda')
+    }
+  })
+})
