@@ -103,6 +103,7 @@ export const prepareCase = async (benchCase, options = {}) => {
     finish: async () => {
       await check?.()
     },
+    close: () => {},
   }
 }
 
@@ -133,6 +134,9 @@ const prepareIsolated = (benchCase, source, options) =>
           n: message.n,
           round: () => ask({ type: 'round' }).then((reply) => reply.ns),
           finish: () => ask({ type: 'finish' }).then(() => child.disconnect()),
+          close: () => {
+            if (child.exitCode === null) child.kill()
+          },
         })
         return
       }
@@ -164,21 +168,23 @@ const prepareIsolated = (benchCase, source, options) =>
 export const runCases = async (cases, options = {}) => {
   const { rounds, isolate } = { ...settings, ...options }
   const states = []
-  for (const benchCase of cases) {
-    const prepared = isolate
-      ? await prepareIsolated(benchCase, isolate, options)
-      : await prepareCase(benchCase, options)
-    states.push({ id: benchCase.id, label: benchCase.label, prepared, samples: [] })
-  }
   try {
+    for (const benchCase of cases) {
+      const prepared = isolate
+        ? await prepareIsolated(benchCase, isolate, options)
+        : await prepareCase(benchCase, options)
+      states.push({ id: benchCase.id, label: benchCase.label, prepared, samples: [] })
+    }
     for (let round = 0; round < rounds; round++) {
       for (let k = 0; k < states.length; k++) {
         const state = states[(round + k) % states.length]
         state.samples.push(await state.prepared.round())
       }
     }
-  } finally {
     for (const state of states) await state.prepared.finish()
+  } finally {
+    // On success the workers have left already; on a failure, none is left behind.
+    for (const state of states) state.prepared.close()
   }
 
   const results = []
