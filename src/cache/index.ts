@@ -112,8 +112,9 @@ interface Entry {
 
 /** A concurrent miss in progress (single flight). */
 interface Flight {
-  readonly done: Promise<boolean>
-  readonly settle: (stored: boolean) => void
+  /** Created by the first waiter only, so that a miss nobody waits for allocates no promise. */
+  done: Promise<boolean> | undefined
+  settle: ((stored: boolean) => void) | undefined
   /** When the leading invocation's own time runs out: after that, the flight is abandoned. */
   readonly deadline: number
 }
@@ -159,6 +160,22 @@ const defaultCacheable = (response: unknown): boolean => {
 }
 
 const passThrough = () => {}
+
+/**
+ * The default key of an HTTP request: the target (`/items?a=1`) for a GET, and
+ * `METHOD target` otherwise. A GET target that does not start with `/` takes the
+ * `GET ` prefix, so the two forms never meet. For a GET no string is built at
+ * all when there is no query: the key is the event's own path string.
+ */
+const defaultHttpKey = (http: HttpRequest): string =>
+  http.method === 'GET' && http.target.charCodeAt(0) === 47
+    ? http.target
+    : `${http.method} ${http.target}`
+
+const isEmpty = (object: object): boolean => {
+  for (const _ in object) return false
+  return true
+}
 
 /** Key of the entries derived from `base` for one principal. */
 const principalKey = (base: string, credentials: string): string =>
@@ -284,6 +301,7 @@ export const orcCache = <
 
   const runPowertoolsCleanup = (request: Req): Promise<void> | undefined => {
     const internal = request.internal as Record<string, unknown>
+    if (isEmpty(internal)) return undefined // orcCache outermost: nothing ran before it
     let cleanups: Array<(request: Req) => unknown> | undefined
     for (const name of POWERTOOLS_CLEANUP_KEYS) {
       const cleanup = internal[name]
@@ -332,27 +350,25 @@ export const orcCache = <
     return runPowertoolsCleanup(request)
   }
 
-  /** The fresh entry for `key` (following a Vary marker), or undefined; notes a stale one. */
-  const find = (
-    key: string,
-    http: HttpRequest | undefined,
-    at: number,
-    pending: { stale?: Entry },
-  ) => {
+  /**
+   * The entry for `key`, following a Vary marker: fresh, or expired but still
+   * inside the `staleIfError` window (the caller tells which). An entry past
+   * that window is dropped.
+   */
+  const find = (key: string, http: HttpRequest | undefined, at: number): Entry | undefined => {
+    let found = key
     let entry = store.get(key)
-    if (
-      entry !== undefined &&
-      entry.kind === VARY &&
-      http !== undefined &&
-      entry.vary !== undefined
-    ) {
-      entry =
-        entry.expiresAt + staleIfError > at ? store.get(varyKey(key, entry.vary, http)) : undefined
+    if (entry?.kind === VARY) {
+      if (http === undefined || entry.vary === undefined || entry.expiresAt + staleIfError <= at) {
+        return undefined
+      }
+      found = varyKey(key, entry.vary, http)
+      entry = store.get(found)
+      if (entry?.kind === VARY) return undefined
     }
-    if (entry === undefined || entry.kind === VARY) return undefined
-    if (entry.expiresAt > at) return entry
-    if (entry.expiresAt + staleIfError > at) pending.stale = entry
-    else store.delete(key)
+    if (entry === undefined) return undefined
+    if (entry.expiresAt + staleIfError > at) return entry
+    store.delete(found)
     return undefined
   }
 
@@ -367,7 +383,7 @@ export const orcCache = <
       key =
         userKey !== undefined
           ? userKey(request.event, request.context)
-          : http && `${http.method} ${http.target}`
+          : http && defaultHttpKey(http)
     } catch (error) {
       logOnce(
         `key:${errorName(error)}`,
@@ -398,22 +414,25 @@ export const orcCache = <
       if (http.credentials !== undefined) key = principalKey(base, http.credentials)
     }
     const at = now()
-    const seen: { stale?: Entry } = {}
+    let stale: Entry | undefined
     if (!noCache) {
       if (http?.credentials !== undefined && shareWhenPublic) {
-        const shared = find(base, http, at, {})
-        if (shared?.shareable) {
+        const shared = find(base, http, at)
+        if (shared?.shareable && shared.expiresAt > at) {
           counters.hits++
           return answer(request, shared, base, http, 'HIT', at)
         }
       }
-      const entry = find(key, http, at, seen)
+      const entry = find(key, http, at)
       if (entry !== undefined) {
-        counters.hits++
-        return answer(request, entry, key, http, 'HIT', at)
+        if (entry.expiresAt > at) {
+          counters.hits++
+          return answer(request, entry, key, http, 'HIT', at)
+        }
+        stale = entry
       }
     }
-    const pending: Pending = { key, base, http, stale: seen.stale, flight: undefined, noStore }
+    const pending: Pending = { key, base, http, stale, flight: undefined, noStore }
     ;(request.internal as Record<symbol, unknown>)[pendingSlot] = pending
     if (singleFlight) {
       const flight = inflight.get(key)
@@ -426,12 +445,12 @@ export const orcCache = <
   }
 
   const startFlight = (key: string, request: Req, at: number): Flight => {
-    let settle: (stored: boolean) => void = () => {}
-    const done = new Promise<boolean>((resolve) => {
-      settle = resolve
-    })
     const remaining = request.context?.getRemainingTimeInMillis?.()
-    const flight = { done, settle, deadline: at + (remaining ?? DEFAULT_WAIT_MS * 2) }
+    const flight: Flight = {
+      done: undefined,
+      settle: undefined,
+      deadline: at + (remaining ?? DEFAULT_WAIT_MS * 2),
+    }
     inflight.set(key, flight)
     return flight
   }
@@ -441,7 +460,15 @@ export const orcCache = <
     if (flight === undefined) return
     pending.flight = undefined
     if (inflight.get(pending.key) === flight) inflight.delete(pending.key)
-    flight.settle(stored)
+    flight.settle?.(stored)
+  }
+
+  /** The promise a waiter awaits, created on first need. */
+  const flightDone = (flight: Flight): Promise<boolean> => {
+    flight.done ??= new Promise<boolean>((resolve) => {
+      flight.settle = resolve
+    })
+    return flight.done
   }
 
   const waitForFlight = async (request: Req, pending: Pending, flight: Flight): Promise<void> => {
@@ -450,7 +477,7 @@ export const orcCache = <
     const budget = Math.max(0, remaining === undefined ? DEFAULT_WAIT_MS : remaining / 2)
     let timer: ReturnType<typeof setTimeout> | undefined
     const stored = await Promise.race([
-      flight.done,
+      flightDone(flight),
       new Promise<false>((resolve) => {
         timer = setTimeout(resolve, budget, false)
       }),
@@ -458,8 +485,8 @@ export const orcCache = <
     clearTimeout(timer)
     if (stored) {
       const at = now()
-      const entry = find(pending.key, pending.http, at, {})
-      if (entry !== undefined) {
+      const entry = find(pending.key, pending.http, at)
+      if (entry !== undefined && entry.expiresAt > at) {
         ;(request.internal as Record<symbol, unknown>)[pendingSlot] = undefined
         counters.hits++
         await answer(request, entry, pending.key, pending.http, 'HIT', at)

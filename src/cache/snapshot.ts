@@ -31,12 +31,22 @@ export type Snapshot =
   | { readonly ok: true; readonly value: unknown; readonly bytes: number }
   | { readonly ok: false; readonly reason: string; readonly path: string }
 
+/** Why a value cannot be cached; `segments` is filled in on the way out (no path work on success). */
 class Refusal {
-  constructor(
-    readonly reason: string,
-    readonly path: string,
-  ) {}
+  readonly segments: Array<string | number> = []
+  constructor(readonly reason: string) {}
 }
+
+const formatPath = (segments: ReadonlyArray<string | number>): string =>
+  segments.reduce<string>(
+    (path, segment) =>
+      typeof segment === 'number'
+        ? `${path}[${segment}]`
+        : path === ''
+          ? segment
+          : `${path}.${segment}`,
+    '',
+  )
 
 /** Estimated heap size of a string: V8 keeps Latin-1 strings at one byte a character. */
 export const stringBytes = (value: string): number =>
@@ -57,17 +67,18 @@ const describeKind = (value: object): string => {
  * why it cannot be cached. Never throws.
  */
 export const snapshot = (value: unknown): Snapshot => {
-  const ancestors = new Set<object>()
+  /** The objects being copied, outermost first: at most MAX_DEPTH, so a scan is cheap. */
+  const ancestors: object[] = []
   let bytes = 0
 
-  const copy = (input: unknown, path: string, key: string, depth: number): unknown => {
+  const copy = (input: unknown, key: string | number, depth: number): unknown => {
     let current = input
     if (
       current !== null &&
       typeof current === 'object' &&
       typeof (current as { toJSON?: unknown }).toJSON === 'function'
     ) {
-      current = (current as { toJSON(key: string): unknown }).toJSON(key)
+      current = (current as { toJSON(key: string): unknown }).toJSON(String(key))
     }
     switch (typeof current) {
       case 'string':
@@ -81,62 +92,71 @@ export const snapshot = (value: unknown): Snapshot => {
         bytes += SLOT_BYTES
         return current
       case 'bigint':
-        throw new Refusal('a BigInt', path)
+        throw new Refusal('a BigInt')
       case 'symbol':
-        throw new Refusal('a symbol', path)
+        throw new Refusal('a symbol')
       case 'function':
-        throw new Refusal('a function', path)
+        throw new Refusal('a function')
     }
     if (current === null) {
       bytes += SLOT_BYTES
       return null
     }
     const object = current as object
-    if (depth >= MAX_DEPTH) throw new Refusal(`nesting deeper than ${MAX_DEPTH}`, path)
-    if (ancestors.has(object)) throw new Refusal('a cycle', path)
-    ancestors.add(object)
+    if (depth >= MAX_DEPTH) throw new Refusal(`nesting deeper than ${MAX_DEPTH}`)
+    if (ancestors.includes(object)) throw new Refusal('a cycle')
+    ancestors.push(object)
     let out: unknown
-    if (Array.isArray(object)) {
-      const length = object.length
-      const array = new Array<unknown>(length)
-      bytes += ARRAY_BYTES + length * SLOT_BYTES
-      for (let i = 0; i < length; i++)
-        array[i] = copy(object[i], `${path}[${i}]`, String(i), depth + 1)
-      out = array
-    } else if (isPlainObject(object)) {
-      const record: Record<string, unknown> = {}
-      bytes += OBJECT_BYTES
-      for (const name of Object.keys(object)) {
-        bytes += PROPERTY_BYTES + name.length
-        const value = copy(
-          (object as Record<string, unknown>)[name],
-          path === '' ? name : `${path}.${name}`,
-          name,
-          depth + 1,
-        )
-        // An own "__proto__" (JSON.parse makes one) must stay data, not become the prototype.
-        if (name === '__proto__') {
-          Object.defineProperty(record, name, {
-            value,
-            enumerable: true,
-            writable: true,
-            configurable: true,
-          })
-        } else record[name] = value
+    let at: string | number = 0
+    try {
+      if (Array.isArray(object)) {
+        const length = object.length
+        const array = new Array<unknown>(length)
+        bytes += ARRAY_BYTES + length * SLOT_BYTES
+        for (; (at as number) < length; at = (at as number) + 1) {
+          array[at as number] = copy(object[at as number], at, depth + 1)
+        }
+        out = array
+      } else if (isPlainObject(object)) {
+        const record: Record<string, unknown> = {}
+        bytes += OBJECT_BYTES
+        for (const name of Object.keys(object)) {
+          at = name
+          bytes += PROPERTY_BYTES + name.length
+          const value = copy((object as Record<string, unknown>)[name], name, depth + 1)
+          // An own "__proto__" (JSON.parse makes one) must stay data, not become the prototype.
+          if (name === '__proto__') {
+            Object.defineProperty(record, name, {
+              value,
+              enumerable: true,
+              writable: true,
+              configurable: true,
+            })
+          } else record[name] = value
+        }
+        out = record
+      } else {
+        throw new Refusal(describeKind(object))
       }
-      out = record
-    } else {
-      throw new Refusal(describeKind(object), path)
+    } catch (error) {
+      // A refusal from a child: name the child (an unsupported object names no child).
+      if (error instanceof Refusal && (Array.isArray(object) || isPlainObject(object))) {
+        error.segments.unshift(at)
+      }
+      throw error
+    } finally {
+      ancestors.pop()
     }
-    ancestors.delete(object)
     return Object.freeze(out)
   }
 
   try {
-    const copied = copy(value, '', '', 0)
+    const copied = copy(value, '', 0)
     return { ok: true, value: copied, bytes }
   } catch (error) {
-    if (error instanceof Refusal) return { ok: false, reason: error.reason, path: error.path }
+    if (error instanceof Refusal) {
+      return { ok: false, reason: error.reason, path: formatPath(error.segments) }
+    }
     return { ok: false, reason: `toJSON() threw (${errorName(error)})`, path: '' }
   }
 }
