@@ -36,7 +36,7 @@ import {
   normaliseKey,
 } from './key.js'
 import { type OrcCacheEventType, type OrcCacheOptions, resolveCacheOptions } from './options.js'
-import { errorName, snapshot, stringBytes } from './snapshot.js'
+import { deepFreeze, errorName, snapshot, stringBytes } from './snapshot.js'
 
 export { ConfigError } from '../shared/env.js'
 export type { WarnLogger } from '../shared/log-once.js'
@@ -100,6 +100,8 @@ interface Entry {
   /** PLAIN: any stored result; HTTP: a stored HTTP response; VARY: a marker naming the Vary headers. */
   readonly kind: typeof PLAIN | typeof HTTP | typeof VARY
   readonly value: unknown
+  /** Whether `value` is frozen yet: it is, from its first hit on (see `deepFreeze`). */
+  frozen: boolean
   readonly storedAt: number
   readonly expiresAt: number
   /** HTTP: the response said a shared cache may serve it to anyone. */
@@ -333,6 +335,10 @@ export const orcCache = <
     status: string,
     at: number,
   ) => {
+    if (!entry.frozen) {
+      deepFreeze(entry.value)
+      entry.frozen = true
+    }
     let response = entry.value
     if (entry.kind === HTTP) {
       const age = Math.max(0, Math.floor((at - entry.storedAt) / 1000))
@@ -568,6 +574,7 @@ export const orcCache = <
     const entry: Entry = {
       kind,
       value: copy.value,
+      frozen: false,
       storedAt,
       expiresAt,
       shareable,
@@ -581,6 +588,7 @@ export const orcCache = <
       const marker: Entry = {
         kind: VARY,
         value: undefined,
+        frozen: true,
         storedAt,
         expiresAt: markerExpiry,
         shareable,

@@ -1,9 +1,11 @@
 /**
  * Taking a safe copy of a response before it is shared between invocations.
  *
- * A cached value is handed to every later caller, so it must be immutable and
- * detached from the handler's own objects: `snapshot()` copies the response
- * into fresh, deeply frozen plain data and measures it in the same pass.
+ * A cached value is handed to every later caller, so it must be detached from
+ * the handler's own objects and immutable: `snapshot()` copies the response into
+ * fresh plain data and measures it in the same pass; `deepFreeze()` freezes such
+ * a copy before it is first handed out (the cache does that on an entry's first
+ * hit, so a miss does not pay for freezing an entry nobody reads).
  *
  * What is stored is what Lambda would send: the runtime serialises a response
  * with `JSON.stringify`, so a value with a `toJSON()` method (a `Date`, a
@@ -48,9 +50,17 @@ const formatPath = (segments: ReadonlyArray<string | number>): string =>
     '',
   )
 
-/** Estimated heap size of a string: V8 keeps Latin-1 strings at one byte a character. */
+/** Below this length a string is counted at two bytes a character without scanning it. */
+const SCAN_FROM = 64
+
+/**
+ * Estimated heap size of a string: V8 keeps Latin-1 strings at one byte a
+ * character. Short strings are counted at two bytes a character (an
+ * overestimate, so the bound still holds) rather than scanned.
+ */
 export const stringBytes = (value: string): number =>
-  STRING_HEADER_BYTES + (TWO_BYTE.test(value) ? value.length * 2 : value.length)
+  STRING_HEADER_BYTES +
+  (value.length < SCAN_FROM || TWO_BYTE.test(value) ? value.length * 2 : value.length)
 
 const isPlainObject = (value: object): boolean => {
   const proto = Object.getPrototypeOf(value)
@@ -63,8 +73,9 @@ const describeKind = (value: object): string => {
 }
 
 /**
- * Copies `value` into deeply frozen plain data and measures it, or explains
- * why it cannot be cached. Never throws.
+ * Copies `value` into fresh plain data and measures it, or explains why it
+ * cannot be cached. Never throws. Nothing else holds the copy, so it stays
+ * unchanged until {@link deepFreeze} seals it.
  */
 export const snapshot = (value: unknown): Snapshot => {
   /** The objects being copied, outermost first: at most MAX_DEPTH, so a scan is cheap. */
@@ -147,7 +158,7 @@ export const snapshot = (value: unknown): Snapshot => {
     } finally {
       ancestors.pop()
     }
-    return Object.freeze(out)
+    return out
   }
 
   try {
@@ -159,6 +170,15 @@ export const snapshot = (value: unknown): Snapshot => {
     }
     return { ok: false, reason: `toJSON() threw (${errorName(error)})`, path: '' }
   }
+}
+
+/** Freezes a copy made by {@link snapshot}, all the way down (plain objects and arrays only). */
+export const deepFreeze = <T>(value: T): T => {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const name of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[name])
+  }
+  return value
 }
 
 /** A short, secret-free description of a thrown value: its class name only. */
