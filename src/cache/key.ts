@@ -19,7 +19,6 @@
  * - any other value (an object, NaN) is not a key: the invocation bypasses the
  *   cache and the cause is logged once.
  */
-import { createRequire } from 'node:module'
 import { ConfigError } from '../shared/env.js'
 
 /** What a key selector function may return. */
@@ -169,7 +168,11 @@ interface JmesPathFunctionsModule {
   PowertoolsFunctions: new () => object
 }
 
-const require = createRequire(import.meta.url)
+/** A CommonJS `require` for the optional JMESPath package, made when first needed (not at import). */
+const requireHere = (specifier: string): unknown => {
+  const { createRequire } = process.getBuiltinModule('node:module') as typeof import('node:module')
+  return createRequire(import.meta.url)(specifier)
+}
 const PARSE_ERRORS = new Set([
   'LexerError',
   'ParseError',
@@ -216,9 +219,10 @@ export const compileJmesPath = (
   let jmespath: JmesPathModule
   let functionsModule: JmesPathFunctionsModule
   try {
-    jmespath = require('@aws-lambda-powertools/jmespath') as JmesPathModule
-    functionsModule =
-      require('@aws-lambda-powertools/jmespath/functions') as JmesPathFunctionsModule
+    jmespath = requireHere('@aws-lambda-powertools/jmespath') as JmesPathModule
+    functionsModule = requireHere(
+      '@aws-lambda-powertools/jmespath/functions',
+    ) as JmesPathFunctionsModule
   } catch {
     throw new ConfigError(
       source,
