@@ -212,7 +212,8 @@ const runSequence = async (steps: readonly Step[]): Promise<void> => {
       if (!isFailure(s.outcome)) {
         const json = wire(result)
         model.set(key, {
-          value: json === undefined ? undefined : JSON.parse(json),
+          // A deep copy of what the handler returned (structuredClone keeps -0, which a JSON round trip would not).
+          value: structuredClone(result),
           json,
           storedAt: clock,
         })
@@ -266,6 +267,15 @@ describe('orcCache against a model (fast-check, real @middy/core)', () => {
         outcome: { type: 'object', payload: JSON.parse('{"__proto__":{"x":1},"y":2}') },
       },
       { kind: 'invoke', key: 'a', outcome: { type: 'string' } },
+    ])
+  })
+})
+
+describe('orcCache against the model: values JSON changes', () => {
+  it('returns -0 as the handler gave it (JSON would send 0; the stored copy keeps the value)', async () => {
+    await runSequence([
+      { kind: 'invoke', key: 'z', outcome: { type: 'object', payload: [-0, { n: -0 }] } },
+      { kind: 'invoke', key: 'z', outcome: { type: 'string' } },
     ])
   })
 })
