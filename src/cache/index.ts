@@ -14,7 +14,7 @@ import type { Context } from 'aws-lambda'
 import { LRUCache } from 'lru-cache'
 import { ORC_CACHE_BRAND } from '../shared/brand.js'
 import { ConfigError } from '../shared/env.js'
-import { createLogOnce, type WarnLogger } from '../shared/log-once.js'
+import { createLogOnce, errorName, type WarnLogger } from '../shared/log-once.js'
 import {
   decideStore,
   digest,
@@ -36,7 +36,7 @@ import {
   normaliseKey,
 } from './key.js'
 import { type OrcCacheEventType, type OrcCacheOptions, resolveCacheOptions } from './options.js'
-import { deepFreeze, errorName, snapshot, stringBytes } from './snapshot.js'
+import { deepFreeze, snapshot, stringBytes } from './snapshot.js'
 
 export { ConfigError } from '../shared/env.js'
 export type { WarnLogger } from '../shared/log-once.js'

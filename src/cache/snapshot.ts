@@ -14,6 +14,7 @@
  * BigInt, class instances without `toJSON`, `Map`/`Set`, cycles, and nesting
  * deeper than {@link MAX_DEPTH}. A refused response is simply not cached.
  */
+import { errorName } from '../shared/log-once.js'
 
 /** Deepest nesting a response may have to be cached. */
 export const MAX_DEPTH = 64
@@ -180,7 +181,3 @@ export const deepFreeze = <T>(value: T): T => {
   }
   return value
 }
-
-/** A short, secret-free description of a thrown value: its class name only. */
-export const errorName = (error: unknown): string =>
-  error instanceof Error ? error.name : typeof error

@@ -20,7 +20,7 @@ import {
   resolveSetting,
   type ValueSource,
 } from '../shared/env.js'
-import { createLogOnce, type WarnLogger } from '../shared/log-once.js'
+import { createLogOnce, errorName, type WarnLogger } from '../shared/log-once.js'
 import { createEngine } from './engine.js'
 import { describeFinding, type LeakFinding } from './findings.js'
 import type { RootProvider } from './roots.js'
@@ -144,8 +144,6 @@ const parseList = (raw: unknown, source: ValueSource): readonly string[] => {
   }
   return list
 }
-
-const errorName = (error: unknown): string => (error instanceof Error ? error.name : typeof error)
 
 /**
  * Creates the guard. Use it in development and test stages, outermost in the stack:

@@ -21,3 +21,7 @@ export const createLogOnce = (logger: WarnLogger, prefix: string) => {
     }
   }
 }
+
+/** A short, secret-free description of a thrown value for logs: its class name only, never its message. */
+export const errorName = (error: unknown): string =>
+  error instanceof Error ? error.name : typeof error
