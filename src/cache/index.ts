@@ -83,7 +83,8 @@ export interface OrcCacheMiddleware<
   /**
    * Invalidates one key: what the key selector would give (a string or number,
    * or an array of values for a multi-path selector), or for the default HTTP
-   * key `METHOD /path?query`. Entries stored for that key per principal or per
+   * key the target of a GET (`/items/1?lang=en`) or `METHOD target` for other
+   * methods (`HEAD /items/1`). Entries stored for that key per principal or per
    * `Vary` values go with it. Returns whether anything was removed.
    */
   delete(key: KeyValue | readonly KeyValue[]): boolean

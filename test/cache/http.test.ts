@@ -458,3 +458,19 @@ describe('a user key on an HTTP event', () => {
     expect(cache.stats().entries).toBe(0)
   })
 })
+
+describe('delete with the default HTTP key', () => {
+  it('takes the target of a GET, and drops the per-principal entries with it', async () => {
+    const { state, handler } = counting((call: number) => ok(call))
+    const cache = orcCache({ logger: logger() })
+    const h = middy(handler).use(cache)
+    await h(v2('/items/1', 'lang=en'), lambdaContext())
+    await h(v2('/items/1', 'lang=en', { authorization: 'Bearer a' }), lambdaContext())
+    expect(cache.stats().entries).toBe(2)
+    expect(cache.delete('/items/1?lang=fr')).toBe(false)
+    expect(cache.delete('/items/1?lang=en')).toBe(true)
+    expect(cache.stats().entries).toBe(0)
+    await h(v2('/items/1', 'lang=en'), lambdaContext())
+    expect(state.calls).toBe(3)
+  })
+})
