@@ -611,33 +611,38 @@ export const orcCache = <
    */
   const checkOrder = (request: Req): void => {
     orderChecked = true
-    const returned = JSON.stringify(request.response)
-    setImmediate(() => {
-      try {
-        if (JSON.stringify(request.response) !== returned) {
-          logOnce(
-            'order',
-            'a middleware that runs after orcCache changed the response after it was stored, so hits will differ from misses: use orcCache first in .use() order (outermost)',
-          )
+    try {
+      const returned = JSON.stringify(request.response)
+      setImmediate(() => {
+        try {
+          if (JSON.stringify(request.response) !== returned) {
+            logOnce(
+              'order',
+              'a middleware that runs after orcCache changed the response after it was stored, so hits will differ from misses: use orcCache first in .use() order (outermost)',
+            )
+          }
+        } catch {
+          // Only a diagnostic.
         }
-      } catch {
-        // Only a diagnostic.
-      }
-    })
+      })
+    } catch {
+      // Only a diagnostic.
+    }
   }
 
-  const cacheStore = (request: Req): void => {
+  const cacheStore = (request: Req): void | Promise<void> => {
     const internal = request.internal as Record<symbol, unknown>
     const pending = internal[pendingSlot] as Pending | undefined
     if (pending === undefined) return
     internal[pendingSlot] = undefined
     let stored = false
+    let cleanup: Promise<void> | undefined
     try {
       const response = request.response as TResult
       const status = statusOf(response)
       if (pending.stale !== undefined && status !== undefined && status >= 500) {
         counters.stale++
-        answerStale(request, pending)
+        cleanup = answer(request, pending.stale, pending.key, pending.http, 'STALE', now())
       } else if (!pending.noStore) {
         stored = storeResponse(pending, response, request)
         if (header !== undefined && pending.http !== undefined && status !== undefined) {
@@ -655,15 +660,12 @@ export const orcCache = <
     } finally {
       endFlight(pending, stored)
     }
+    // A stale answer is an early response: the `after` hooks still to come are skipped,
+    // so Powertools cleanups run here, and Middy awaits them.
+    return cleanup
   }
 
-  const answerStale = (request: Req, pending: Pending): void => {
-    const stale = pending.stale as Entry
-    void answer(request, stale, pending.key, pending.http, 'STALE', now())
-    request.response = request.earlyResponse as TResult
-  }
-
-  const cacheOnError = (request: Req): void => {
+  const cacheOnError = (request: Req): void | Promise<void> => {
     // Errors are never stored. `before` may not have run (an earlier middleware threw).
     const internal = request.internal as Record<symbol, unknown> | undefined
     const pending = internal?.[pendingSlot] as Pending | undefined
@@ -672,7 +674,7 @@ export const orcCache = <
     try {
       if (pending.stale !== undefined) {
         counters.stale++
-        answerStale(request, pending)
+        return answer(request, pending.stale, pending.key, pending.http, 'STALE', now())
       }
     } catch (error) {
       logOnce(`stale:${errorName(error)}`, `serving a stale entry failed (${errorName(error)})`)

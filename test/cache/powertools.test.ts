@@ -64,6 +64,36 @@ describe('orcCache with Powertools Logger, Metrics and Tracer', () => {
     expect(resetKeys).toHaveBeenCalledTimes(2)
   })
 
+  it('flushes metrics when a failure is answered with a stale entry', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'performance'] })
+    try {
+      const metrics = new Metrics({ namespace: 'orc', serviceName: 'orc' })
+      const publish = vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => {
+        metrics.clearMetrics()
+        return metrics
+      })
+      let calls = 0
+      const handler = middy(async () => {
+        if (++calls > 1) throw new Error('backend down')
+        return { statusCode: 200, body: 'ok' }
+      })
+        .use(logMetrics(metrics))
+        .use(orcCache({ ttl: 1_000, staleIfError: 60_000, logger: { warn: vi.fn() } }))
+      const event = () => loadEvent<APIGatewayProxyEventV2>('apigw-v2-request-no-authorizer')
+      await handler(event(), lambdaContext())
+      expect(publish).toHaveBeenCalledTimes(1)
+      vi.advanceTimersByTime(2_000)
+      const stale = (await handler(event(), lambdaContext())) as {
+        headers?: Record<string, string>
+      }
+      expect(stale.headers).toMatchObject({ 'x-orc-cache': 'STALE' })
+      // logMetrics' onError is skipped by the early answer; orcCache ran its cleanup instead.
+      expect(publish).toHaveBeenCalledTimes(2)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('does not touch request.internal cleanup when no Powertools middleware is present', async () => {
     const handler = middy(async () => ({ statusCode: 200, body: 'ok' })).use(orcCache())
     const event = () => loadEvent<APIGatewayProxyEventV2>('apigw-v2-request-no-authorizer')
