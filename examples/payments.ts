@@ -21,6 +21,18 @@ export interface PaymentResult {
   verified: string
 }
 
+/** Public test card numbers (Visa, Mastercard, Amex, Discover), for the demo and the tests. */
+export const SAMPLE_PAYMENTS: readonly PaymentEvent[] = [
+  ['4111111111111111', '12/30', '123'],
+  ['5555555555554444', '11/31', '456'],
+  ['378282246310005', '10/32', '7890'],
+  ['6011111111111117', '09/33', '321'],
+].map(([number, exp, code]) => ({
+  credit_card_number: number as string,
+  credit_card_expiration: exp as string,
+  credit_card_security_code: code as string,
+}))
+
 /** `4111111111111111` -> `•••• 1111`: all a log or a response may show of a card. */
 export const maskCard = (number: string): string => `•••• ${number.slice(-4)}`
 

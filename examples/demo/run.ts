@@ -8,8 +8,8 @@ import {
   type RunningLambda,
   startLambda,
 } from '../../test/e2e/harness/lambda.js'
-import { loadEvent } from '../../test/helpers/events.js'
-import type { PaymentEvent, PaymentResult } from '../payments.js'
+import { type FixtureName, httpApiEvent } from '../../test/helpers/events.js'
+import { maskCard, type PaymentEvent, type PaymentResult, SAMPLE_PAYMENTS } from '../payments.js'
 
 type HttpResult = APIGatewayProxyStructuredResultV2
 
@@ -63,37 +63,17 @@ const httpEvent = (
   method: string,
   path: string,
   query: Record<string, string> = {},
-  fixture:
-    | 'apigw-v2-request-no-authorizer'
-    | 'apigw-v2-request-iam' = 'apigw-v2-request-no-authorizer',
-): APIGatewayProxyEventV2 => {
-  const event = loadEvent<APIGatewayProxyEventV2>(fixture)
-  event.rawPath = path
-  event.requestContext.http.path = path
-  event.requestContext.http.method = method
-  event.rawQueryString = new URLSearchParams(query).toString()
-  if (Object.keys(query).length > 0) event.queryStringParameters = query
-  else delete event.queryStringParameters
-  return event
-}
+  fixture: FixtureName = 'apigw-v2-request-no-authorizer',
+): APIGatewayProxyEventV2 => httpApiEvent(method, path, { query, fixture })
 
 const cacheEvents = (result: InvokeResult) =>
   result.logs.filter((line) => line.startsWith('orcCache ')).map((line) => line.slice(9))
 
-const CARDS: PaymentEvent[] = [
-  ['4111111111111111', '12/30', '123'],
-  ['5555555555554444', '11/31', '456'],
-  ['378282246310005', '10/32', '7890'],
-  ['6011111111111117', '09/33', '321'],
-].map(([number, exp, code]) => ({
-  credit_card_number: number!,
-  credit_card_expiration: exp!,
-  credit_card_security_code: code!,
-}))
+const CARDS = SAMPLE_PAYMENTS
 /** A leakGuard finding line: severity, kind, place, field and masked value. */
 const FINDING = /^leakGuard: (\w+) ([\w-]+): (.+?) holds (\S+) = (.+?) of request /
 
-const masked = (card: PaymentEvent) => `•••• ${card.credit_card_number.slice(-4)}`
+const masked = (card: PaymentEvent) => maskCard(card.credit_card_number)
 
 /** Runs the demo; resolves with the number of sections that failed. */
 export const runDemo = async ({ color, write = console.log }: DemoOptions): Promise<number> => {

@@ -5,7 +5,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { OrcCacheStats } from '../../src/index.js'
-import { type FixtureName, loadEvent } from '../helpers/events.js'
+import { type FixtureName, httpApiEvent } from '../helpers/events.js'
 import { type RunningLambda, startLambda } from './harness/lambda.js'
 
 interface Item {
@@ -106,17 +106,7 @@ const httpEvent = (
   path: string,
   query: Record<string, string> = {},
   headers: Record<string, string> = {},
-): APIGatewayProxyEventV2 => {
-  const event = loadEvent<APIGatewayProxyEventV2>(fixture)
-  event.rawPath = path
-  event.requestContext.http.path = path
-  event.requestContext.http.method = method
-  event.rawQueryString = new URLSearchParams(query).toString()
-  if (Object.keys(query).length > 0) event.queryStringParameters = query
-  else delete event.queryStringParameters
-  event.headers = { ...event.headers, ...headers }
-  return event
-}
+): APIGatewayProxyEventV2 => httpApiEvent(method, path, { query, headers, fixture })
 
 interface ItemBody {
   id: string

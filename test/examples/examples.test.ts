@@ -5,7 +5,12 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CustomerTier } from '../../examples/lookup.js'
-import type { PaymentEvent, PaymentResult } from '../../examples/payments.js'
+import {
+  maskCard,
+  type PaymentEvent,
+  type PaymentResult,
+  SAMPLE_PAYMENTS,
+} from '../../examples/payments.js'
 import type { Quote } from '../../examples/with-powertools-logger.js'
 import { type RunningLambda, startLambda } from '../e2e/harness/lambda.js'
 import { loadEvent } from '../helpers/events.js'
@@ -156,17 +161,8 @@ describe('examples/with-powertools-logger.ts', () => {
   })
 })
 
-const cards: PaymentEvent[] = [
-  ['4111111111111111', '12/30', '123'],
-  ['5555555555554444', '11/31', '456'],
-  ['378282246310005', '10/32', '7890'],
-  ['6011111111111117', '09/33', '321'],
-].map(([number, exp, code]) => ({
-  credit_card_number: number!,
-  credit_card_expiration: exp!,
-  credit_card_security_code: code!,
-}))
-const masked = (event: PaymentEvent) => `•••• ${event.credit_card_number.slice(-4)}`
+const cards = SAMPLE_PAYMENTS
+const masked = (event: PaymentEvent) => maskCard(event.credit_card_number)
 
 describe('examples/card-check-buggy.ts and card-check.ts under overlapping invocations', () => {
   const env = { EXAMPLE_PAYMENTS_CONNECT_MS: '150' }

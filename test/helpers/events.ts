@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import type { Context } from 'aws-lambda'
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda'
 
 export const fixturesDir = fileURLToPath(
   new URL('../../../shared/fixtures/aws-events/', import.meta.url),
@@ -56,4 +56,32 @@ export const lambdaContext = (overrides: Partial<Context> = {}): Context => {
     succeed: () => {},
     ...overrides,
   }
+}
+
+/**
+ * An HTTP API (v2) request from one of AWS's v2 samples: `method path?query`, with
+ * extra headers. The query goes both to `rawQueryString` and `queryStringParameters`.
+ */
+export const httpApiEvent = (
+  method: string,
+  path: string,
+  {
+    query = {},
+    headers = {},
+    fixture = 'apigw-v2-request-no-authorizer',
+  }: {
+    query?: Record<string, string>
+    headers?: Record<string, string>
+    fixture?: FixtureName
+  } = {},
+): APIGatewayProxyEventV2 => {
+  const event = loadEvent<APIGatewayProxyEventV2>(fixture)
+  event.rawPath = path
+  event.requestContext.http.path = path
+  event.requestContext.http.method = method
+  event.rawQueryString = new URLSearchParams(query).toString()
+  if (Object.keys(query).length > 0) event.queryStringParameters = query
+  else delete event.queryStringParameters
+  event.headers = { ...event.headers, ...headers }
+  return event
 }
