@@ -40,16 +40,16 @@ class Refusal {
   constructor(readonly reason: string) {}
 }
 
+/** Property names shown in a path; any other name (it may be data: an email, a token) is `[…]`. */
+const PLAIN_NAME = /^[A-Za-z_$][\w$-]{0,39}$/
+
+/** `body.items[3]`, for a log line: indexes and plain names only, never a name that may be data. */
 const formatPath = (segments: ReadonlyArray<string | number>): string =>
-  segments.reduce<string>(
-    (path, segment) =>
-      typeof segment === 'number'
-        ? `${path}[${segment}]`
-        : path === ''
-          ? segment
-          : `${path}.${segment}`,
-    '',
-  )
+  segments.reduce<string>((path, segment) => {
+    if (typeof segment === 'number') return `${path}[${segment}]`
+    if (!PLAIN_NAME.test(segment)) return `${path}[…]`
+    return path === '' ? segment : `${path}.${segment}`
+  }, '')
 
 /** Below this length a string is counted at two bytes a character without scanning it. */
 const SCAN_FROM = 64

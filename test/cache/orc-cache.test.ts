@@ -424,3 +424,17 @@ describe('key selectors', () => {
     expect(cache.stats()).toMatchObject({ misses: 4, hits: 0 })
   })
 })
+
+describe('fail-open log lines', () => {
+  it('name the path of what could not be cached, but never a property name that may be data', async () => {
+    const warn = vi.fn()
+    const handler = middy(async () => ({
+      byUser: { 'ann@example.com': { rows: [1, { render: () => 'x' }] } },
+    })).use(orcCache({ http: false, key: 'id', logger: { warn } }))
+    await handler({ id: 'a' }, lambdaContext())
+    expect(warn).toHaveBeenCalledTimes(1)
+    const line = String(warn.mock.calls[0]?.[0])
+    expect(line).toContain('a function at byUser[…].rows[1].render')
+    expect(line).not.toContain('ann@example.com')
+  })
+})
