@@ -126,7 +126,7 @@ export interface OrcCacheOptions<TEvent = unknown, TResult = unknown, TContext =
    * request is keyed by its principal (see `authenticated`). Hits carry `Age` and
    * the `header`; `If-None-Match` answers 304.
    *
-   * Costs about a microsecond a request to read the headers.
+   * Costs about 60 ns a request to read an API Gateway v2 request (Node 24).
    *
    * Env: `ORC_CACHE_HTTP`.
    * @default true
@@ -157,7 +157,8 @@ export interface OrcCacheOptions<TEvent = unknown, TResult = unknown, TContext =
    *   (`Cache-Control: public` or `s-maxage`) is stored once for everyone; any
    *   other response to an authenticated request is stored per principal.
    *
-   * Costs a SHA-256 of the credentials (about 1 µs) on authenticated requests.
+   * Costs a SHA-256 of the credentials (about 0.7 µs for a JWT, Node 24) on authenticated
+   * requests, and loading `node:crypto` (about 4 ms) on the first of them.
    *
    * Env: `ORC_CACHE_AUTHENTICATED`.
    * @default 'per-principal'
