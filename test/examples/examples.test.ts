@@ -2,7 +2,7 @@
  * Every example under examples/ run as Lambda runs it: bundled, under the real
  * runtime client (aws-lambda-ric), fed real API Gateway v2 sample events.
  */
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CustomerTier } from '../../examples/lookup.js'
 import {
@@ -13,20 +13,12 @@ import {
 } from '../../examples/payments.js'
 import type { Quote } from '../../examples/with-powertools-logger.js'
 import { type RunningLambda, startLambda } from '../e2e/harness/lambda.js'
-import { loadEvent } from '../helpers/events.js'
+import { httpApiEvent } from '../helpers/events.js'
 
 type HttpResult = APIGatewayProxyStructuredResultV2
 
-const get = (path: string, query: Record<string, string> = {}, method = 'GET') => {
-  const event = loadEvent<APIGatewayProxyEventV2>('apigw-v2-request-no-authorizer')
-  event.rawPath = path
-  event.requestContext.http.path = path
-  event.requestContext.http.method = method
-  event.rawQueryString = new URLSearchParams(query).toString()
-  if (Object.keys(query).length > 0) event.queryStringParameters = query
-  else delete event.queryStringParameters
-  return event
-}
+const get = (path: string, query: Record<string, string> = {}, method = 'GET') =>
+  httpApiEvent(method, path, { query })
 
 const cacheEvents = (logs: readonly string[]) =>
   logs.filter((line) => line.startsWith('orcCache ')).map((line) => line.split(' ')[1])
