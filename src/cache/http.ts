@@ -6,6 +6,8 @@
  * Pure functions of plain data: no Middy here.
  */
 
+type Bag = Record<string, unknown>
+
 /** The parts of an HTTP request the cache needs, read once per invocation. */
 export interface HttpRequest {
   /** Upper-case method. */
@@ -18,17 +20,30 @@ export interface HttpRequest {
    * an anonymous request.
    */
   readonly credentials: string | undefined
-  /** The request's `If-None-Match`, `Cache-Control` and `Pragma` headers. */
-  readonly ifNoneMatch: string | undefined
-  readonly cacheControl: string | undefined
-  readonly pragma: string | undefined
-  /** The event, for other headers (see {@link requestHeader}). */
+  /** The request headers of {@link READ_HEADERS} that it has, by lower-case name. */
+  readonly headers: Readonly<Record<string, string>>
+  /** The event, for other headers (see {@link headerOf}). */
   readonly event: Bag
 }
 
-type Bag = Record<string, unknown>
-
 const isBag = (value: unknown): value is Bag => value !== null && typeof value === 'object'
+
+/** Request headers that identify the caller: each one is part of the credentials. */
+const CREDENTIAL_HEADERS = [
+  'authorization',
+  'proxy-authorization',
+  'x-amzn-oidc-identity',
+  'x-amzn-oidc-data',
+  'x-amzn-oidc-accesstoken',
+  'cookie',
+]
+/** The request headers read on every request. */
+const READ_HEADERS = new Set([...CREDENTIAL_HEADERS, 'if-none-match', 'cache-control', 'pragma'])
+/**
+ * Bit n set when some name in READ_HEADERS is n characters long (6 to 23): a test
+ * that skips nearly every other header before its name is lower-cased.
+ */
+const READ_LENGTHS = [...READ_HEADERS].reduce((bits, name) => bits | (1 << name.length), 0)
 
 /** API Gateway v1 `requestContext.identity` fields that name an authenticated caller. */
 const IDENTITY_FIELDS = [
@@ -38,130 +53,66 @@ const IDENTITY_FIELDS = [
   'userArn',
   'accessKey',
   'caller',
-] as const
+]
 
-/** Appends one labelled credential to the material (undefined when there is none yet). */
-const addCredential = (
-  material: string | undefined,
-  label: string,
-  value: unknown,
-): string | undefined => {
-  if (value === undefined || value === null || value === '') return material
-  return `${material ?? ''}${label}=${typeof value === 'string' ? value : JSON.stringify(value)}\n`
-}
-
-/** Joins a header value that may be a string or (multi-value) an array of strings. */
-const headerText = (value: unknown, separator: string): string | undefined => {
-  if (typeof value === 'string') return value
-  if (Array.isArray(value) && value.length > 0) return value.join(separator)
-  return undefined
-}
+/** A header value (a string, a number, or a multi-value array) as text. */
+const headerText = (value: unknown, separator: string): string | undefined =>
+  typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+    ? String(value)
+    : Array.isArray(value) && value.length > 0
+      ? value.join(separator)
+      : undefined
 
 /**
- * A request header by case-insensitive name, across `headers`,
- * `multiValueHeaders` and (for `cookie`) the v2 `cookies` array.
+ * A header of a request event or a response by lower-case name, matched
+ * case-insensitively across `headers`, `multiValueHeaders` and (for `cookie`)
+ * the v2 `cookies` array.
  */
-export const requestHeader = (http: HttpRequest, name: string): string | undefined => {
-  const lower = name.toLowerCase()
-  const { event } = http
-  for (const field of ['headers', 'multiValueHeaders'] as const) {
-    const bag = event[field]
+export const headerOf = (message: Bag, name: string): string | undefined => {
+  const separator = name === 'cookie' ? '; ' : ', '
+  for (const field of ['headers', 'multiValueHeaders']) {
+    const bag = message[field]
     if (!isBag(bag)) continue
     for (const key in bag) {
-      if (key.length === lower.length && key.toLowerCase() === lower) {
-        const text = headerText(bag[key], lower === 'cookie' ? '; ' : ', ')
-        if (text !== undefined) return text
-      }
+      if (key.length !== name.length || key.toLowerCase() !== name) continue
+      const text = headerText(bag[key], separator)
+      if (text !== undefined) return text
     }
   }
-  return lower === 'cookie' ? headerText(event.cookies, '; ') : undefined
-}
-
-/**
- * Reads the few headers the cache acts on in one pass over the header names.
- * Names are compared case-insensitively; a length check first keeps the pass
- * cheap, since most headers are none of these.
- */
-const scanHeaders = (bag: Bag, separator: string, out: HeaderScan): void => {
-  for (const name in bag) {
-    const length = name.length
-    if (
-      length !== 6 &&
-      length !== 13 &&
-      length !== 16 &&
-      length !== 19 &&
-      length !== 20 &&
-      length !== 23
-    )
-      continue
-    const value = headerText(bag[name], separator)
-    if (value === undefined) continue
-    switch (name.toLowerCase()) {
-      case 'authorization':
-      case 'proxy-authorization':
-      case 'x-amzn-oidc-identity':
-      case 'x-amzn-oidc-data':
-      case 'x-amzn-oidc-accesstoken':
-        out.credentials = addCredential(out.credentials, name.toLowerCase(), value)
-        break
-      case 'cookie':
-        out.cookie = value
-        break
-      case 'if-none-match':
-        out.ifNoneMatch = value
-        break
-      case 'cache-control':
-        out.cacheControl = value
-        break
-      case 'pragma':
-        out.pragma = value
-        break
-    }
-  }
-}
-
-interface HeaderScan {
-  credentials: string | undefined
-  cookie: string | undefined
-  ifNoneMatch: string | undefined
-  cacheControl: string | undefined
-  pragma: string | undefined
-}
-
-const compareNames = (a: string, b: string): number => {
-  const nameA = a.slice(0, (a.indexOf('=') + 1 || a.length + 1) - 1)
-  const nameB = b.slice(0, (b.indexOf('=') + 1 || b.length + 1) - 1)
-  return nameA < nameB ? -1 : nameA > nameB ? 1 : 0
+  return name === 'cookie' ? headerText(message.cookies, separator) : undefined
 }
 
 /**
  * Canonical query: `name=value` pairs sorted by name (stable, so repeated
  * names keep their order), joined with `&`.
  */
-export const canonicalQuery = (pairs: string[]): string =>
-  pairs.length === 0
-    ? ''
-    : pairs.length === 1
-      ? (pairs[0] as string)
-      : pairs.sort(compareNames).join('&')
+const canonicalQuery = (pairs: string[]): string => {
+  const name = (pair: string) => pair.split('=', 1)[0] as string
+  return pairs.length < 2
+    ? (pairs[0] ?? '')
+    : pairs.sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0)).join('&')
+}
 
-const encode = encodeURIComponent
-
-const queryPairsFromParameters = (event: Bag): string[] => {
+/** v1 and ALB: `multiValueQueryStringParameters`, else `queryStringParameters`, as pairs. */
+const queryPairs = (event: Bag): string[] => {
   const pairs: string[] = []
   const multi = event.multiValueQueryStringParameters
-  const single = event.queryStringParameters
-  if (isBag(multi)) {
-    for (const name in multi) {
-      const values = multi[name]
-      if (Array.isArray(values))
-        for (const value of values) pairs.push(`${encode(name)}=${encode(String(value))}`)
+  const single = isBag(multi) ? multi : event.queryStringParameters
+  if (isBag(single)) {
+    for (const name in single) {
+      for (const value of [single[name]].flat()) {
+        pairs.push(`${encodeURIComponent(name)}=${encodeURIComponent(String(value))}`)
+      }
     }
-  } else if (isBag(single)) {
-    for (const name in single) pairs.push(`${encode(name)}=${encode(String(single[name]))}`)
   }
   return pairs
 }
+
+/** Appends one labelled credential to the material. */
+const withCredential = (material: string, label: string, value: unknown): string =>
+  value === undefined || value === null || value === ''
+    ? material
+    : `${material}${label}=${typeof value === 'string' ? value : JSON.stringify(value)}\n`
 
 /**
  * Reads an HTTP event (API Gateway v1/v2, ALB, Function URL); `undefined` for any
@@ -181,44 +132,44 @@ export const readHttpRequest = (event: unknown): HttpRequest | undefined => {
   } else if (typeof event.httpMethod === 'string') {
     method = event.httpMethod
     path = event.path
-    query = canonicalQuery(queryPairsFromParameters(event))
+    query = canonicalQuery(queryPairs(event))
   } else {
     return undefined
   }
   if (typeof method !== 'string' || typeof path !== 'string') return undefined
-  const scan: HeaderScan = {
-    credentials: undefined,
-    cookie: undefined,
-    ifNoneMatch: undefined,
-    cacheControl: undefined,
-    pragma: undefined,
-  }
-  // API Gateway v1 sends both maps with the same names; ALB sends one of them.
-  if (isBag(event.headers)) scanHeaders(event.headers, ', ', scan)
-  else if (isBag(event.multiValueHeaders)) scanHeaders(event.multiValueHeaders, ', ', scan)
-  let credentials = scan.credentials
-  const cookie = scan.cookie ?? headerText(event.cookies, '; ')
-  credentials = addCredential(credentials, 'cookie', cookie)
-  if (isBag(context)) {
-    const authorizer = context.authorizer
-    if (isBag(authorizer)) {
-      for (const _ in authorizer) {
-        credentials = addCredential(credentials, 'authorizer', authorizer)
-        break
-      }
+  // One pass over the header names. API Gateway v1 sends both maps with the same
+  // names; ALB sends one of them.
+  const headers: Record<string, string> = {}
+  const bag = isBag(event.headers) ? event.headers : event.multiValueHeaders
+  if (isBag(bag)) {
+    for (const name in bag) {
+      if (((READ_LENGTHS >>> name.length) & 1) === 0) continue
+      const lower = name.toLowerCase()
+      if (!READ_HEADERS.has(lower)) continue
+      const value = headerText(bag[name], lower === 'cookie' ? '; ' : ', ')
+      if (value !== undefined) headers[lower] = value
     }
-    const identity = context.identity
-    if (isBag(identity))
+  }
+  const cookies = headerText(event.cookies, '; ')
+  if (headers.cookie === undefined && cookies !== undefined) headers.cookie = cookies
+  let credentials = ''
+  for (const name of CREDENTIAL_HEADERS)
+    credentials = withCredential(credentials, name, headers[name])
+  if (isBag(context)) {
+    const { authorizer, identity } = context
+    if (isBag(authorizer) && Object.keys(authorizer).length > 0) {
+      credentials = withCredential(credentials, 'authorizer', authorizer)
+    }
+    if (isBag(identity)) {
       for (const field of IDENTITY_FIELDS)
-        credentials = addCredential(credentials, field, identity[field])
+        credentials = withCredential(credentials, field, identity[field])
+    }
   }
   return {
     method: method.toUpperCase(),
     target: query === '' ? path : `${path}?${query}`,
-    credentials,
-    ifNoneMatch: scan.ifNoneMatch,
-    cacheControl: scan.cacheControl,
-    pragma: scan.pragma,
+    credentials: credentials || undefined,
+    headers,
     event,
   }
 }
@@ -238,63 +189,32 @@ export const digest = (text: string): string => {
 }
 
 /** Cache-Control directives, lower-case names; a directive without a value maps to `''`. */
-export const parseCacheControl = (header: string | undefined): Map<string, string> => {
+const parseCacheControl = (header = ''): Map<string, string> => {
   const directives = new Map<string, string>()
-  if (!header) return directives
   for (const part of header.split(',')) {
-    const eq = part.indexOf('=')
-    const name = (eq === -1 ? part : part.slice(0, eq)).trim().toLowerCase()
-    if (name === '') continue
-    const value =
-      eq === -1
-        ? ''
-        : part
-            .slice(eq + 1)
-            .trim()
-            .replace(/^"(.*)"$/, '$1')
-    if (!directives.has(name)) directives.set(name, value)
+    const [name = '', value = ''] = part.split('=', 2).map((text) => text.trim())
+    const lower = name.toLowerCase()
+    if (lower !== '' && !directives.has(lower))
+      directives.set(lower, value.replace(/^"(.*)"$/, '$1'))
   }
   return directives
 }
 
-/** A response header by case-insensitive name, across `headers` and `multiValueHeaders`. */
-export const responseHeader = (response: Bag, name: string): string | undefined => {
-  const lower = name.toLowerCase()
-  for (const field of ['headers', 'multiValueHeaders'] as const) {
-    const bag = response[field]
-    if (!isBag(bag)) continue
-    for (const key in bag) {
-      if (key.toLowerCase() !== lower) continue
-      const value = bag[key]
-      if (typeof value === 'string') return value
-      if (typeof value === 'number' || typeof value === 'boolean') return String(value)
-      if (Array.isArray(value) && value.length > 0) return value.join(', ')
-    }
-  }
-  return undefined
+/** Whole seconds (`delta-seconds`) in ms; `undefined` for anything else. */
+const seconds = (value: string | undefined): number | undefined =>
+  value !== undefined && /^\d+$/.test(value) ? Number(value) * 1000 : undefined
+
+/** What the HTTP rules decided for a response they allow storing. */
+export interface StoreDecision {
+  /** Time to live in ms: the response's own freshness, capped by the configured ttl. */
+  readonly ttl: number
+  /** Request header names the response varies on (lower-case, sorted), if any. */
+  readonly vary: readonly string[] | undefined
+  /** True when the response says a shared cache may serve it to anyone (`public`, `s-maxage`). */
+  readonly shareable: boolean
+  /** The response's validator, for `If-None-Match`. */
+  readonly etag: string | undefined
 }
-
-const setsCookie = (response: Bag): boolean =>
-  responseHeader(response, 'set-cookie') !== undefined ||
-  (Array.isArray(response.cookies) && response.cookies.length > 0)
-
-const seconds = (value: string | undefined): number | undefined => {
-  if (value === undefined || !/^\d+$/.test(value)) return undefined
-  return Number(value) * 1000
-}
-
-/** What the HTTP rules decided about storing a response. */
-export type StoreDecision =
-  | {
-      readonly store: true
-      /** Time to live in ms: the response's own freshness, capped by the configured ttl. */
-      readonly ttl: number
-      /** Request header names the response varies on (lower-case), if any. */
-      readonly vary: readonly string[] | undefined
-      /** True when the response says a shared cache may serve it to anyone (`public`, `s-maxage`). */
-      readonly shareable: boolean
-    }
-  | { readonly store: false; readonly reason: string }
 
 /** HTTP rules in force, from the cache's options. */
 export interface HttpRules {
@@ -306,57 +226,54 @@ export interface HttpRules {
 
 /**
  * Decides whether an HTTP response may be stored by a shared cache, and for how
- * long (RFC 9111 §3 and §4.2.1). `statusAllowed` is the cacheable check for the
- * status (2xx by default, or the user's own rule).
+ * long (RFC 9111 §3 and §4.2.1); `undefined` means it may not. `statusAllowed`
+ * is the cacheable check for the status (2xx by default, or the user's own rule).
  */
 export const decideStore = (
-  response: unknown,
+  response: Bag,
   rules: HttpRules,
   statusAllowed: boolean,
   nowMs: number = Date.now(),
-): StoreDecision => {
-  if (!isBag(response))
-    return { store: false, reason: 'the response is not an HTTP response object' }
+): StoreDecision | undefined => {
   const status = response.statusCode
-  const negative = status === 404 || status === 410
-  if (!statusAllowed && !(negative && rules.negativeTtl > 0)) {
-    return { store: false, reason: `status ${String(status)} is not cacheable` }
+  const negative = !statusAllowed && (status === 404 || status === 410) && rules.negativeTtl > 0
+  if (!statusAllowed && !negative) return undefined
+  const cacheControl = parseCacheControl(headerOf(response, 'cache-control'))
+  // Not for a shared cache, or must not be reused unchecked; or it sets a cookie.
+  if (
+    cacheControl.has('no-store') ||
+    cacheControl.has('private') ||
+    cacheControl.has('no-cache') ||
+    headerOf(response, 'set-cookie') !== undefined ||
+    headerText(response.cookies, '') !== undefined
+  ) {
+    return undefined
   }
-  const cacheControl = parseCacheControl(responseHeader(response, 'cache-control'))
-  for (const directive of ['no-store', 'private', 'no-cache']) {
-    if (cacheControl.has(directive)) return { store: false, reason: `Cache-Control: ${directive}` }
-  }
-  if (setsCookie(response)) return { store: false, reason: 'the response sets a cookie' }
-  const varyHeader = responseHeader(response, 'vary')
-  let vary: string[] | undefined
-  if (varyHeader !== undefined) {
-    vary = varyHeader
-      .split(',')
-      .map((name) => name.trim().toLowerCase())
-      .filter((name) => name !== '')
-    if (vary.includes('*')) return { store: false, reason: 'Vary: *' }
-    vary = vary.length === 0 ? undefined : [...new Set(vary)].sort()
-  }
-  let ttl = negative && !statusAllowed ? Math.min(rules.negativeTtl, rules.ttl) : rules.ttl
+  let vary = headerOf(response, 'vary')
+    ?.split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name !== '')
+  // `Vary: *`: the response depends on more than the request's headers.
+  if (vary?.includes('*')) return undefined
+  vary = vary?.length ? [...new Set(vary)].sort() : undefined
   const sMaxAge = seconds(cacheControl.get('s-maxage'))
-  const maxAge = seconds(cacheControl.get('max-age'))
-  let freshness = sMaxAge ?? maxAge
-  if (freshness === undefined) {
-    const expires = responseHeader(response, 'expires')
-    if (expires !== undefined) {
-      const at = Date.parse(expires)
-      // An invalid Expires (such as "0") means already expired (RFC 9111 §5.3).
-      freshness = Number.isNaN(at) ? 0 : at - nowMs
-    }
+  let freshness = sMaxAge ?? seconds(cacheControl.get('max-age'))
+  const expires = headerOf(response, 'expires')
+  // An invalid Expires (such as "0") means already expired (RFC 9111 §5.3).
+  if (freshness === undefined && expires !== undefined) {
+    const at = Date.parse(expires)
+    freshness = Number.isNaN(at) ? 0 : at - nowMs
   }
-  if (freshness !== undefined) ttl = Math.min(ttl, freshness)
-  if (ttl <= 0)
-    return { store: false, reason: 'the response is already stale (max-age, s-maxage or Expires)' }
-  return { store: true, ttl, vary, shareable: cacheControl.has('public') || sMaxAge !== undefined }
+  const ttl = Math.min(negative ? rules.negativeTtl : rules.ttl, rules.ttl, freshness ?? rules.ttl)
+  return ttl > 0
+    ? {
+        ttl,
+        vary,
+        shareable: cacheControl.has('public') || sMaxAge !== undefined,
+        etag: headerOf(response, 'etag'),
+      }
+    : undefined
 }
-
-/** The validator of a response, from its `ETag` header. */
-export const etagOf = (response: Bag): string | undefined => responseHeader(response, 'etag')
 
 /** Weak comparison of `If-None-Match` with an ETag (RFC 9110 §13.1.2). */
 export const ifNoneMatchHits = (
@@ -364,20 +281,22 @@ export const ifNoneMatchHits = (
   etag: string | undefined,
 ): boolean => {
   if (ifNoneMatch === undefined || etag === undefined) return false
-  if (ifNoneMatch.trim() === '*') return true
   const weakless = (tag: string) => tag.trim().replace(/^W\//, '')
-  const target = weakless(etag)
-  return ifNoneMatch.split(',').some((tag) => weakless(tag) === target)
+  return ifNoneMatch
+    .split(',')
+    .some((tag) => tag.trim() === '*' || weakless(tag) === weakless(etag))
 }
 
 /** Request Cache-Control directives a client may use to skip the cache (only when allowed). */
 export const requestCacheDirectives = (
   request: HttpRequest,
 ): { noCache: boolean; noStore: boolean } => {
-  const directives = parseCacheControl(request.cacheControl)
-  const pragmaNoCache = /(?:^|,)\s*no-cache\s*(?:,|$)/i.test(request.pragma ?? '')
+  const directives = parseCacheControl(request.headers['cache-control'])
   return {
-    noCache: directives.has('no-cache') || directives.get('max-age') === '0' || pragmaNoCache,
+    noCache:
+      directives.has('no-cache') ||
+      directives.get('max-age') === '0' ||
+      parseCacheControl(request.headers.pragma).has('no-cache'),
     noStore: directives.has('no-store'),
   }
 }
@@ -392,6 +311,23 @@ const NOT_MODIFIED_HEADERS = [
   'vary',
 ]
 
+/** Whether a response keeps its headers in `multiValueHeaders` (API Gateway v1, ALB) only. */
+const isMultiValue = (response: Bag): boolean =>
+  isBag(response.multiValueHeaders) && !isBag(response.headers)
+
+/** A shallow copy of `response` with `extra` headers set, in `headers` or `multiValueHeaders`. */
+export const withHeaders = (response: Bag, extra: Record<string, string>): Bag => {
+  if (isMultiValue(response)) {
+    const multiValueHeaders: Bag = { ...(response.multiValueHeaders as Bag) }
+    for (const name in extra) multiValueHeaders[name] = [extra[name]]
+    return { ...response, multiValueHeaders }
+  }
+  return {
+    ...response,
+    headers: { ...(isBag(response.headers) ? response.headers : {}), ...extra },
+  }
+}
+
 /**
  * Builds the response for a hit: the stored response with `Age` and the status
  * header added (or a 304 when the client's validator matches), in a fresh
@@ -404,45 +340,14 @@ export const hitResponse = (
   statusValue: string,
   notModified: boolean,
 ): Bag => {
-  const multi = isBag(stored.multiValueHeaders) && !isBag(stored.headers)
-  if (notModified) {
-    const headers: Record<string, string> = {}
-    for (const name of NOT_MODIFIED_HEADERS) {
-      const value = responseHeader(stored, name)
-      if (value !== undefined) headers[name] = value
-    }
-    headers.age = String(ageSeconds)
-    if (statusHeader) headers[statusHeader] = statusValue
-    return multi
-      ? { statusCode: 304, multiValueHeaders: toMulti(headers), body: '' }
-      : { statusCode: 304, headers, body: '' }
+  const extra: Record<string, string> = { age: String(ageSeconds) }
+  if (statusHeader) extra[statusHeader] = statusValue
+  if (!notModified) return withHeaders(stored, extra)
+  const kept: Record<string, string> = {}
+  for (const name of NOT_MODIFIED_HEADERS) {
+    const value = headerOf(stored, name)
+    if (value !== undefined) kept[name] = value
   }
-  if (multi) {
-    const multiValueHeaders: Record<string, unknown> = { ...(stored.multiValueHeaders as Bag) }
-    multiValueHeaders.age = [String(ageSeconds)]
-    if (statusHeader) multiValueHeaders[statusHeader] = [statusValue]
-    return { ...stored, multiValueHeaders }
-  }
-  // The hit path: one copy of the headers and one of the response, nothing else.
-  const headers: Record<string, unknown> = isBag(stored.headers) ? { ...stored.headers } : {}
-  headers.age = String(ageSeconds)
-  if (statusHeader) headers[statusHeader] = statusValue
-  return { ...stored, headers }
-}
-
-const toMulti = (headers: Record<string, string>): Record<string, string[]> => {
-  const out: Record<string, string[]> = {}
-  for (const name in headers) out[name] = [headers[name] as string]
-  return out
-}
-
-/** A shallow copy of `response` with `extra` headers set, in `headers` or `multiValueHeaders`. */
-export const withHeaders = (response: Bag, extra: Record<string, string>): Bag => {
-  if (isBag(response.multiValueHeaders) && !isBag(response.headers)) {
-    return { ...response, multiValueHeaders: { ...response.multiValueHeaders, ...toMulti(extra) } }
-  }
-  return {
-    ...response,
-    headers: { ...(isBag(response.headers) ? response.headers : {}), ...extra },
-  }
+  const empty = isMultiValue(stored) ? { multiValueHeaders: {} } : {}
+  return withHeaders({ statusCode: 304, ...empty, body: '' }, { ...kept, ...extra })
 }

@@ -18,13 +18,12 @@ import { createLogOnce, errorName, type WarnLogger } from '../shared/log-once.js
 import {
   decideStore,
   digest,
-  etagOf,
   type HttpRequest,
+  headerOf,
   hitResponse,
   ifNoneMatchHits,
   readHttpRequest,
   requestCacheDirectives,
-  requestHeader,
   withHeaders,
 } from './http.js'
 import {
@@ -191,7 +190,7 @@ const principalKey = (base: string, credentials: string): string =>
 const varyKey = (key: string, vary: readonly string[], http: HttpRequest): string => {
   let values = ''
   for (const name of vary) {
-    const raw = requestHeader(http, name) ?? ''
+    const raw = headerOf(http.event, name) ?? ''
     const value = name === 'authorization' || name === 'cookie' ? digest(raw) : raw
     values += `${value.length}:${value}`
   }
@@ -343,7 +342,8 @@ export const orcCache = <
     let response = entry.value
     if (entry.kind === HTTP) {
       const age = Math.max(0, Math.floor((at - entry.storedAt) / 1000))
-      const notModified = http !== undefined && ifNoneMatchHits(http.ifNoneMatch, entry.etag)
+      const notModified =
+        http !== undefined && ifNoneMatchHits(http.headers['if-none-match'], entry.etag)
       response = hitResponse(
         entry.value as Record<string, unknown>,
         age,
@@ -536,16 +536,13 @@ export const orcCache = <
     let etag: string | undefined
     let vary: readonly string[] | undefined
     if (http !== undefined && statusOf(response) !== undefined) {
-      const decision = decideStore(response, httpRules, allowed)
-      if (!decision.store) {
+      const decision = decideStore(response as Record<string, unknown>, httpRules, allowed)
+      if (decision === undefined) {
         reject(key, 'http-rule', undefined)
         return false
       }
       kind = HTTP
-      entryTtl = decision.ttl
-      shareable = decision.shareable
-      vary = decision.vary
-      etag = etagOf(response as Record<string, unknown>)
+      ;({ ttl: entryTtl, shareable, vary, etag } = decision)
       if (shareable && shareWhenPublic) key = pending.base
     } else if (!allowed) {
       reject(key, 'cacheable', undefined)

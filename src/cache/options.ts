@@ -251,92 +251,68 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
 const parseMethods = (raw: unknown, source: ValueSource): ReadonlySet<string> => {
   const list = typeof raw === 'string' ? raw.split(',') : raw
-  if (!Array.isArray(list) || list.length === 0) {
-    throw new ConfigError(source.name, 'must be a non-empty list of HTTP methods, e.g. GET,HEAD')
-  }
   const methods = new Set<string>()
-  for (const method of list) {
+  for (const method of Array.isArray(list) ? list : []) {
     if (typeof method !== 'string' || !TOKEN.test(method.trim())) {
-      throw new ConfigError(source.name, `has an invalid HTTP method ${JSON.stringify(method)}`)
+      methods.clear()
+      break
     }
     methods.add(method.trim().toUpperCase())
+  }
+  if (methods.size === 0) {
+    throw new ConfigError(source.name, 'must be a non-empty list of HTTP methods, e.g. GET,HEAD')
   }
   return methods
 }
 
 const parseHeaderName = (raw: unknown, source: ValueSource): string | undefined => {
-  if (raw === false) return undefined
-  if (typeof raw === 'string') {
-    const name = raw.trim()
-    if (source.fromEnv && /^(off|false|none)$/i.test(name)) return undefined
-    if (TOKEN.test(name)) return name.toLowerCase()
-  }
-  throw new ConfigError(
-    source.name,
-    'must be a header name such as x-orc-cache, or false (off) to send none',
-  )
+  const name = typeof raw === 'string' ? raw.trim() : raw
+  if (name === false || (source.fromEnv && /^(off|false|none)$/i.test(name as string)))
+    return undefined
+  if (typeof name === 'string' && TOKEN.test(name)) return name.toLowerCase()
+  throw new ConfigError(source.name, 'must be a header name, or false (off) to send none')
 }
 
-const defaultMaxBytes = (env: NodeJS.ProcessEnv): number => {
-  const memory = readEnv('AWS_LAMBDA_FUNCTION_MEMORY_SIZE', env)
-  const megabytes = memory === undefined ? Number.NaN : Number(memory)
-  if (!Number.isFinite(megabytes) || megabytes <= 0) return defaults.fallbackMaxBytes
-  return Math.floor(megabytes * 1024 * 1024 * defaults.memoryFraction)
-}
+/** `ORC_CACHE_` and the option's name in upper snake case: `maxEntryBytes` → `ORC_CACHE_MAX_ENTRY_BYTES`. */
+const envName = (option: string): string =>
+  `ORC_CACHE_${option.replace(/[A-Z]/g, '_$&').toUpperCase()}`
 
 /** Resolves options once, at factory time; throws {@link ConfigError} on bad values. */
 export const resolveCacheOptions = (
   options: OrcCacheOptions<never, never, never>,
   env: NodeJS.ProcessEnv = process.env,
 ): ResolvedCacheOptions => {
-  const optionEnabled = resolveSetting(
-    options.enabled,
-    'enabled',
-    'ORC_CACHE_ENABLED',
-    parseBoolean,
-    true,
-    env,
-  )
+  const setting = <T>(
+    name: keyof OrcCacheOptions,
+    parse: (raw: unknown, source: ValueSource) => T,
+    fallback: T | (() => T),
+  ): T => resolveSetting(options[name], name, envName(name), parse, fallback, env)
+
+  // ORC_CACHE_ENABLED=false is a kill switch: it wins over `enabled: true`.
   const killSwitch = readEnv('ORC_CACHE_ENABLED', env)
   const enabled =
-    optionEnabled &&
+    setting('enabled', parseBoolean, true) &&
     (killSwitch === undefined ||
       parseBoolean(killSwitch, { name: 'ORC_CACHE_ENABLED', fromEnv: true }))
-
   const key = options.key ?? readEnv('ORC_CACHE_KEY', env)
   if (key !== undefined && typeof key !== 'string' && typeof key !== 'function') {
     throw new ConfigError('key', 'must be a property path, a JMESPath expression or a function')
   }
-  const ttl = resolveSetting(options.ttl, 'ttl', 'ORC_CACHE_TTL', parseDuration, defaults.ttl, env)
+  const ttl = setting('ttl', parseDuration, defaults.ttl)
   if (ttl < 1) {
     throw new ConfigError(
       options.ttl !== undefined ? 'ttl' : 'ORC_CACHE_TTL',
-      'must be at least 1 ms (to turn the cache off, use enabled: false or ORC_CACHE_ENABLED=false)',
+      'must be at least 1 ms (to turn the cache off, use enabled: false)',
     )
   }
-  const maxEntries = resolveSetting(
-    options.maxEntries,
-    'maxEntries',
-    'ORC_CACHE_MAX_ENTRIES',
-    parsePositiveInteger,
-    defaults.maxEntries,
-    env,
-  )
-  const maxBytes = resolveSetting(
-    options.maxBytes,
-    'maxBytes',
-    'ORC_CACHE_MAX_BYTES',
-    parseBytes,
-    () => defaultMaxBytes(env),
-    env,
-  )
-  const maxEntryBytes = resolveSetting(
-    options.maxEntryBytes,
-    'maxEntryBytes',
-    'ORC_CACHE_MAX_ENTRY_BYTES',
-    parseBytes,
-    () => Math.max(1, Math.floor(maxBytes * defaults.entryFraction)),
-    env,
+  const maxBytes = setting('maxBytes', parseBytes, () => {
+    const megabytes = Number(readEnv('AWS_LAMBDA_FUNCTION_MEMORY_SIZE', env))
+    return Number.isFinite(megabytes) && megabytes > 0
+      ? Math.floor(megabytes * 1024 * 1024 * defaults.memoryFraction)
+      : defaults.fallbackMaxBytes
+  })
+  const maxEntryBytes = setting('maxEntryBytes', parseBytes, () =>
+    Math.max(1, Math.floor(maxBytes * defaults.entryFraction)),
   )
   if (maxEntryBytes > maxBytes) {
     throw new ConfigError(
@@ -348,65 +324,20 @@ export const resolveCacheOptions = (
     enabled,
     key: key as ResolvedCacheOptions['key'],
     ttl,
-    maxEntries,
+    maxEntries: setting('maxEntries', parsePositiveInteger, defaults.maxEntries),
     maxBytes,
     maxEntryBytes,
-    http: resolveSetting(options.http, 'http', 'ORC_CACHE_HTTP', parseBoolean, true, env),
-    methods: resolveSetting(
-      options.methods,
-      'methods',
-      'ORC_CACHE_METHODS',
-      parseMethods,
-      DEFAULT_METHODS,
-      env,
-    ),
-    negativeTtl: resolveSetting(
-      options.negativeTtl,
-      'negativeTtl',
-      'ORC_CACHE_NEGATIVE_TTL',
-      parseDuration,
-      0,
-      env,
-    ),
-    authenticated: resolveSetting(
-      options.authenticated,
+    http: setting('http', parseBoolean, true),
+    methods: setting('methods', parseMethods, DEFAULT_METHODS),
+    negativeTtl: setting('negativeTtl', parseDuration, 0),
+    authenticated: setting(
       'authenticated',
-      'ORC_CACHE_AUTHENTICATED',
       (raw, source) => parseEnum(raw, source, AUTHENTICATED_MODES),
       'per-principal',
-      env,
     ),
-    honorRequestCacheControl: resolveSetting(
-      options.honorRequestCacheControl,
-      'honorRequestCacheControl',
-      'ORC_CACHE_HONOR_REQUEST_CACHE_CONTROL',
-      parseBoolean,
-      false,
-      env,
-    ),
-    header: resolveSetting(
-      options.header,
-      'header',
-      'ORC_CACHE_HEADER',
-      parseHeaderName,
-      'x-orc-cache',
-      env,
-    ),
-    staleIfError: resolveSetting(
-      options.staleIfError,
-      'staleIfError',
-      'ORC_CACHE_STALE_IF_ERROR',
-      parseDuration,
-      0,
-      env,
-    ),
-    singleFlight: resolveSetting(
-      options.singleFlight,
-      'singleFlight',
-      'ORC_CACHE_SINGLE_FLIGHT',
-      parseBoolean,
-      true,
-      env,
-    ),
+    honorRequestCacheControl: setting('honorRequestCacheControl', parseBoolean, false),
+    header: setting('header', parseHeaderName, 'x-orc-cache'),
+    staleIfError: setting('staleIfError', parseDuration, 0),
+    singleFlight: setting('singleFlight', parseBoolean, true),
   }
 }

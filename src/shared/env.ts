@@ -26,91 +26,65 @@ export interface ValueSource {
   fromEnv: boolean
 }
 
-const describe = (source: ValueSource, raw: unknown): string =>
-  source.fromEnv ? `${source.name}=${JSON.stringify(String(raw))}` : source.name
+/** Throws the error for a value that is not of the `expected` form. */
+const invalid = (source: ValueSource, raw: unknown, expected: string): never => {
+  throw new ConfigError(
+    source.fromEnv ? `${source.name}=${JSON.stringify(String(raw))}` : source.name,
+    `must be ${expected}`,
+  )
+}
 
 /**
  * Reads an environment variable; an unset or blank variable reads as `undefined`.
  */
-export const readEnv = (name: string, env: NodeJS.ProcessEnv = process.env): string | undefined => {
-  const value = env[name]
-  if (value === undefined) return undefined
-  const trimmed = value.trim()
-  return trimmed === '' ? undefined : trimmed
+export const readEnv = (name: string, env: NodeJS.ProcessEnv = process.env): string | undefined =>
+  env[name]?.trim() || undefined
+
+/** A number, or a decimal string with an optional unit from `units` (case-insensitive); NaN otherwise. */
+const amount = (raw: unknown, units: Record<string, number>): number => {
+  if (typeof raw === 'number') return raw
+  const match = typeof raw === 'string' ? /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(raw.trim()) : null
+  return match
+    ? Number(match[1]) * (units[(match[2] as string).toLowerCase()] ?? Number.NaN)
+    : Number.NaN
 }
 
-const DURATION_UNITS: Record<string, number> = {
-  '': 1,
-  ms: 1,
-  s: 1_000,
-  m: 60_000,
-  h: 3_600_000,
+const DURATION_UNITS: Record<string, number> = { '': 1, ms: 1, s: 1e3, m: 6e4, h: 36e5 }
+
+/** `b`, and `k`, `kb`, `kib` (and the same for `m` and `g`): binary units. */
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1 }
+for (const [power, prefix] of ['k', 'm', 'g'].entries()) {
+  for (const suffix of ['', 'b', 'ib']) BYTE_UNITS[prefix + suffix] = 1024 ** (power + 1)
 }
-const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i
 
 /**
  * Parses a duration in milliseconds: a number (ms) or a string such as
  * `500`, `500ms`, `30s`, `5m`, `1h`. Negative or non-finite values are refused.
  */
 export const parseDuration = (raw: unknown, source: ValueSource): number => {
-  let ms: number | undefined
-  if (typeof raw === 'number') ms = raw
-  else if (typeof raw === 'string') {
-    const match = DURATION.exec(raw.trim())
-    if (match)
-      ms = Number(match[1]) * (DURATION_UNITS[(match[2] ?? '').toLowerCase()] ?? Number.NaN)
-  }
-  if (ms === undefined || !Number.isFinite(ms) || ms < 0) {
-    throw new ConfigError(
-      describe(source, raw),
-      'must be a non-negative duration: milliseconds as a number, or a string like 500ms, 30s, 5m, 1h',
-    )
-  }
-  return Math.round(ms)
+  const ms = amount(raw, DURATION_UNITS)
+  return ms >= 0 && ms < Number.POSITIVE_INFINITY
+    ? Math.round(ms)
+    : invalid(source, raw, 'a non-negative duration: milliseconds, or 500ms, 30s, 5m, 1h')
 }
-
-const BYTE_UNITS: Record<string, number> = {
-  '': 1,
-  b: 1,
-  k: 1024,
-  kb: 1024,
-  kib: 1024,
-  m: 1024 ** 2,
-  mb: 1024 ** 2,
-  mib: 1024 ** 2,
-  g: 1024 ** 3,
-  gb: 1024 ** 3,
-  gib: 1024 ** 3,
-}
-const BYTES = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?$/i
 
 /**
  * Parses a size in bytes: a number or a string such as `1048576`, `512kb`,
  * `16mb`, `1gb` (binary units: 1 kb = 1024 bytes). Must be a positive size.
  */
 export const parseBytes = (raw: unknown, source: ValueSource): number => {
-  let bytes: number | undefined
-  if (typeof raw === 'number') bytes = raw
-  else if (typeof raw === 'string') {
-    const match = BYTES.exec(raw.trim())
-    if (match) bytes = Number(match[1]) * (BYTE_UNITS[(match[2] ?? '').toLowerCase()] ?? Number.NaN)
-  }
-  if (bytes === undefined || !Number.isFinite(bytes) || bytes < 1) {
-    throw new ConfigError(
-      describe(source, raw),
-      'must be a positive size: bytes as a number, or a string like 512kb, 16mb, 1gb',
-    )
-  }
-  return Math.floor(bytes)
+  const bytes = amount(raw, BYTE_UNITS)
+  return bytes >= 1 && bytes < Number.POSITIVE_INFINITY
+    ? Math.floor(bytes)
+    : invalid(source, raw, 'a positive size: bytes, or 512kb, 16mb, 1gb')
 }
 
 /** Parses a positive integer (a count). */
 export const parsePositiveInteger = (raw: unknown, source: ValueSource): number => {
   const n = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : raw
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) {
-    throw new ConfigError(describe(source, raw), 'must be a positive integer')
-  }
-  return n
+  return Number.isSafeInteger(n) && (n as number) > 0
+    ? (n as number)
+    : invalid(source, raw, 'a positive integer')
 }
 
 /** Parses a number in the closed range [min, max], e.g. a sample rate in 0..1. */
@@ -121,27 +95,18 @@ export const parseNumberInRange = (
   max: number,
 ): number => {
   const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < min || n > max) {
-    throw new ConfigError(describe(source, raw), `must be a number from ${min} to ${max}`)
-  }
-  return n
+  return typeof n === 'number' && n >= min && n <= max
+    ? n
+    : invalid(source, raw, `a number from ${min} to ${max}`)
 }
-
-const TRUE = new Set(['true', '1', 'yes', 'on'])
-const FALSE = new Set(['false', '0', 'no', 'off'])
 
 /** Parses a boolean: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`. */
 export const parseBoolean = (raw: unknown, source: ValueSource): boolean => {
   if (typeof raw === 'boolean') return raw
-  if (typeof raw === 'string') {
-    const value = raw.trim().toLowerCase()
-    if (TRUE.has(value)) return true
-    if (FALSE.has(value)) return false
-  }
-  throw new ConfigError(
-    describe(source, raw),
-    'must be a boolean: true or false (also 1/0, yes/no, on/off)',
-  )
+  const word = typeof raw === 'string' ? raw.trim().toLowerCase() : ''
+  if (/^(true|1|yes|on)$/.test(word)) return true
+  if (/^(false|0|no|off)$/.test(word)) return false
+  return invalid(source, raw, 'a boolean: true or false (also 1/0, yes/no, on/off)')
 }
 
 /** Parses one of a fixed set of words (case-insensitive for strings). */
@@ -151,11 +116,9 @@ export const parseEnum = <T extends string>(
   allowed: readonly T[],
 ): T => {
   const value = typeof raw === 'string' ? raw.trim().toLowerCase() : raw
-  const found = allowed.find((word) => word === value)
-  if (found === undefined) {
-    throw new ConfigError(describe(source, raw), `must be one of: ${allowed.join(', ')}`)
-  }
-  return found
+  return (
+    allowed.find((word) => word === value) ?? invalid(source, raw, `one of: ${allowed.join(', ')}`)
+  )
 }
 
 /**
