@@ -28,22 +28,26 @@ export interface HttpRequest {
 
 const isBag = (value: unknown): value is Bag => value !== null && typeof value === 'object'
 
-/** Request headers that identify the caller: each one is part of the credentials. */
-const CREDENTIAL_HEADERS = [
-  'authorization',
-  'proxy-authorization',
-  'x-amzn-oidc-identity',
-  'x-amzn-oidc-data',
-  'x-amzn-oidc-accesstoken',
-  'cookie',
-]
-/** The request headers read on every request. */
-const READ_HEADERS = new Set([...CREDENTIAL_HEADERS, 'if-none-match', 'cache-control', 'pragma'])
+/**
+ * The request headers read on every request, by lower-case name: `true` for those
+ * that identify the caller (each one is part of the credentials).
+ */
+const READ_HEADERS = new Map([
+  ['authorization', true],
+  ['proxy-authorization', true],
+  ['x-amzn-oidc-identity', true],
+  ['x-amzn-oidc-data', true],
+  ['x-amzn-oidc-accesstoken', true],
+  ['cookie', false],
+  ['if-none-match', false],
+  ['cache-control', false],
+  ['pragma', false],
+])
 /**
  * Bit n set when some name in READ_HEADERS is n characters long (6 to 23): a test
  * that skips nearly every other header before its name is lower-cased.
  */
-const READ_LENGTHS = [...READ_HEADERS].reduce((bits, name) => bits | (1 << name.length), 0)
+const READ_LENGTHS = [...READ_HEADERS.keys()].reduce((bits, name) => bits | (1 << name.length), 0)
 
 /** API Gateway v1 `requestContext.identity` fields that name an authenticated caller. */
 const IDENTITY_FIELDS = [
@@ -140,25 +144,29 @@ export const readHttpRequest = (event: unknown): HttpRequest | undefined => {
   // One pass over the header names. API Gateway v1 sends both maps with the same
   // names; ALB sends one of them.
   const headers: Record<string, string> = {}
+  let credentials = ''
   const bag = isBag(event.headers) ? event.headers : event.multiValueHeaders
   if (isBag(bag)) {
     for (const name in bag) {
       if (((READ_LENGTHS >>> name.length) & 1) === 0) continue
       const lower = name.toLowerCase()
-      if (!READ_HEADERS.has(lower)) continue
+      const identifies = READ_HEADERS.get(lower)
+      if (identifies === undefined) continue
       const value = headerText(bag[name], lower === 'cookie' ? '; ' : ', ')
-      if (value !== undefined) headers[lower] = value
+      if (identifies) credentials = withCredential(credentials, lower, value)
+      else if (value !== undefined) headers[lower] = value
     }
   }
-  const cookies = headerText(event.cookies, '; ')
-  if (headers.cookie === undefined && cookies !== undefined) headers.cookie = cookies
-  let credentials = ''
-  for (const name of CREDENTIAL_HEADERS)
-    credentials = withCredential(credentials, name, headers[name])
+  if (headers.cookie === undefined) {
+    const cookies = headerText(event.cookies, '; ')
+    if (cookies !== undefined) headers.cookie = cookies
+  }
+  credentials = withCredential(credentials, 'cookie', headers.cookie)
   if (isBag(context)) {
     const { authorizer, identity } = context
-    if (isBag(authorizer) && Object.keys(authorizer).length > 0) {
+    for (const _ in isBag(authorizer) ? authorizer : undefined) {
       credentials = withCredential(credentials, 'authorizer', authorizer)
+      break
     }
     if (isBag(identity)) {
       for (const field of IDENTITY_FIELDS)
@@ -340,6 +348,13 @@ export const hitResponse = (
   statusValue: string,
   notModified: boolean,
 ): Bag => {
+  if (!notModified && !isMultiValue(stored)) {
+    // The hit path: one copy of the headers and one of the response, nothing else.
+    const headers: Bag = { ...(isBag(stored.headers) ? stored.headers : undefined) }
+    headers.age = String(ageSeconds)
+    if (statusHeader) headers[statusHeader] = statusValue
+    return { ...stored, headers }
+  }
   const extra: Record<string, string> = { age: String(ageSeconds) }
   if (statusHeader) extra[statusHeader] = statusValue
   if (!notModified) return withHeaders(stored, extra)

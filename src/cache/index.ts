@@ -24,6 +24,7 @@ import {
   ifNoneMatchHits,
   readHttpRequest,
   requestCacheDirectives,
+  type StoreDecision,
   withHeaders,
 } from './http.js'
 import {
@@ -140,28 +141,19 @@ const ENTRY_OVERHEAD_BYTES = 160
 /** Waiting for a concurrent miss when the context cannot say how much time is left. */
 const DEFAULT_WAIT_MS = 5_000
 /** Keys Powertools middlewares use in `request.internal` for their cleanup on early return. */
-const POWERTOOLS_CLEANUP_KEYS = [
-  'powertools-for-aws.tracer',
-  'powertools-for-aws.metrics',
-  'powertools-for-aws.logger',
-  'powertools-for-aws.idempotency',
-] as const
-
-const isCallable = (value: unknown): value is (...args: never[]) => unknown =>
-  typeof value === 'function'
+const POWERTOOLS_CLEANUP_KEYS = ['tracer', 'metrics', 'logger', 'idempotency'].map(
+  (name) => `powertools-for-aws.${name}`,
+)
 
 const statusOf = (response: unknown): number | undefined => {
-  if (response === null || typeof response !== 'object') return undefined
-  const status = (response as { statusCode?: unknown }).statusCode
-  return typeof status === 'number' ? status : undefined
+  const status = (response as { statusCode?: unknown } | null | undefined)?.statusCode
+  return typeof response === 'object' && typeof status === 'number' ? status : undefined
 }
 
 const defaultCacheable = (response: unknown): boolean => {
-  const status = statusOf(response)
-  return status === undefined || (status >= 200 && status < 300)
+  const status = statusOf(response) ?? 200
+  return status >= 200 && status < 300
 }
-
-const passThrough = () => {}
 
 /**
  * The default key of an HTTP request: the target (`/items?a=1`) for a GET, and
@@ -173,11 +165,6 @@ const defaultHttpKey = (http: HttpRequest): string =>
   http.method === 'GET' && http.target.charCodeAt(0) === 47
     ? http.target
     : `${http.method} ${http.target}`
-
-const isEmpty = (object: object): boolean => {
-  for (const _ in object) return false
-  return true
-}
 
 /** Key of the entries derived from `base` for one principal. */
 const principalKey = (base: string, credentials: string): string =>
@@ -222,15 +209,23 @@ export const orcCache = <
 ): OrcCacheMiddleware<TEvent, TResult, TErr, TContext, TInternal> => {
   const resolved = resolveCacheOptions(options as OrcCacheOptions<never, never, never>)
   const { cacheable = defaultCacheable, onEvent, logger = console } = options
-  if (!isCallable(cacheable))
-    throw new ConfigError('cacheable', 'must be a function (response, request) => boolean')
-  if (onEvent !== undefined && !isCallable(onEvent)) {
-    throw new ConfigError('onEvent', 'must be a function (type, key) => void')
-  }
-  if (typeof (logger as Partial<WarnLogger> | null)?.warn !== 'function') {
-    throw new ConfigError('logger', 'must have a warn(message) method')
+  for (const [name, value, form] of [
+    ['cacheable', cacheable, 'a function (response, request) => boolean'],
+    ['onEvent', onEvent ?? passThrough, 'a function (type, key) => void'],
+    [
+      'logger',
+      (logger as Partial<WarnLogger> | null)?.warn,
+      'an object with a warn(message) method',
+    ],
+  ] as const) {
+    if (typeof value !== 'function') throw new ConfigError(name, `must be ${form}`)
   }
   const logOnce = createLogOnce(logger, 'orcCache:')
+  /** Logs the first failure of each kind (its class name, never its message) and goes on. */
+  const logFailure = (what: string, error: unknown, outcome: string): void => {
+    const name = errorName(error)
+    logOnce(`${what}:${name}`, `${what} failed (${name}); ${outcome}`)
+  }
 
   const counters = {
     hits: 0,
@@ -246,7 +241,7 @@ export const orcCache = <
         try {
           onEvent(type, key)
         } catch (error) {
-          logOnce('onEvent', `onEvent threw (${errorName(error)}); ignored`)
+          logFailure('onEvent', error, 'ignored')
         }
       }
     : undefined
@@ -273,11 +268,11 @@ export const orcCache = <
       const base = normaliseKey(key)
       if (base === undefined) return false
       const prefix = derivedPrefix(base)
-      const doomed = [...store.keys()].filter(
-        (stored) => stored === base || stored.startsWith(prefix),
-      )
-      for (const stored of doomed) store.delete(stored)
-      return doomed.length > 0
+      let removed = false
+      for (const stored of [...store.keys()]) {
+        if (stored === base || stored.startsWith(prefix)) removed = store.delete(stored) || removed
+      }
+      return removed
     },
     clear: (): void => store.clear(),
   }
@@ -285,11 +280,12 @@ export const orcCache = <
   if (!resolved.enabled) return { name: 'orcCache', before: passThrough, ...controls }
 
   type Req = Request<TEvent, TResult, TErr, TContext, TInternal>
+  type Internal = Record<string | symbol, unknown>
   const userKey: CompiledKey<TEvent, TContext> | undefined =
     resolved.key === undefined
       ? undefined
       : compileKey(resolved.key as NonNullable<OrcCacheOptions<TEvent, TResult, TContext>['key']>)
-  const readHttp = resolved.http ? readHttpRequest : () => undefined
+  const readHttp = resolved.http ? readHttpRequest : passThrough
   /** Where a miss leaves its state for `after`, in the request's own internal state. */
   const pendingSlot = Symbol('orcCache.pending')
   const inflight = new Map<string, Flight>()
@@ -301,40 +297,34 @@ export const orcCache = <
     emit?.('bypass', undefined)
   }
 
-  const runPowertoolsCleanup = (request: Req): Promise<void> | undefined => {
-    const internal = request.internal as Record<string, unknown>
-    if (isEmpty(internal)) return undefined // orcCache outermost: nothing ran before it
-    let cleanups: Array<(request: Req) => unknown> | undefined
-    for (const name of POWERTOOLS_CLEANUP_KEYS) {
-      const cleanup = internal[name]
-      if (typeof cleanup !== 'function') continue
-      cleanups ??= []
-      cleanups.push(cleanup as (request: Req) => unknown)
-    }
-    if (cleanups === undefined) return undefined
-    return (async () => {
-      for (const cleanup of cleanups) {
-        try {
-          await cleanup(request)
-        } catch (error) {
-          logOnce(
-            `cleanup:${errorName(error)}`,
-            `a Powertools cleanup failed on a hit (${errorName(error)})`,
-          )
-        }
-      }
-    })()
+  const miss = (key: string): void => {
+    counters.misses++
+    emit?.('miss', key)
   }
 
-  /** Answers from an entry; returns the cleanup promise when Powertools middlewares need one. */
+  /** Powertools Logger, Metrics and Tracer rely on `after` hooks that an early response skips. */
+  const runPowertoolsCleanup = async (request: Req, cleanups: Array<(request: Req) => unknown>) => {
+    for (const cleanup of cleanups) {
+      try {
+        await cleanup(request)
+      } catch (error) {
+        logFailure('a Powertools cleanup', error, 'the hit was served')
+      }
+    }
+  }
+
+  /**
+   * Answers from an entry (a hit, or a stale answer to a failure). Returns the
+   * cleanup promise when Powertools middlewares ran before this one.
+   */
   const answer = (
     request: Req,
     entry: Entry,
     key: string,
     http: HttpRequest | undefined,
-    status: string,
+    status: 'HIT' | 'STALE',
     at: number,
-  ) => {
+  ): Promise<void> | undefined => {
     if (!entry.frozen) {
       deepFreeze(entry.value)
       entry.frozen = true
@@ -353,8 +343,22 @@ export const orcCache = <
       )
     }
     request.earlyResponse = response as TResult
-    emit?.(status === 'HIT' ? 'hit' : 'stale', key)
-    return runPowertoolsCleanup(request)
+    if (status === 'HIT') {
+      counters.hits++
+      emit?.('hit', key)
+    } else {
+      counters.stale++
+      emit?.('stale', key)
+    }
+    const internal = request.internal as Internal
+    // Empty when orcCache is outermost: nothing ran before it.
+    for (const _ in internal) {
+      const cleanups = POWERTOOLS_CLEANUP_KEYS.map((name) => internal[name]).filter(
+        (cleanup) => typeof cleanup === 'function',
+      ) as Array<(request: Req) => unknown>
+      return cleanups.length > 0 ? runPowertoolsCleanup(request, cleanups) : undefined
+    }
+    return undefined
   }
 
   /**
@@ -366,58 +370,38 @@ export const orcCache = <
     let found = key
     let entry = store.get(key)
     if (entry?.kind === VARY) {
-      if (http === undefined || entry.vary === undefined || entry.expiresAt + staleIfError <= at) {
-        return undefined
-      }
-      found = varyKey(key, entry.vary, http)
+      if (http === undefined || entry.expiresAt + staleIfError <= at) return undefined
+      found = varyKey(key, entry.vary as readonly string[], http)
       entry = store.get(found)
       if (entry?.kind === VARY) return undefined
     }
-    if (entry === undefined) return undefined
-    if (entry.expiresAt + staleIfError > at) return entry
+    if (entry === undefined || entry.expiresAt + staleIfError > at) return entry
     store.delete(found)
     return undefined
   }
 
   const lookup = (request: Req): void | Promise<void> => {
-    const http = readHttp(request.event)
+    const http = readHttp(request.event) as HttpRequest | undefined
     let key: string | undefined
-    if (http !== undefined && !methods.has(http.method)) {
-      bypass()
-      return
-    }
+    if (http !== undefined && !methods.has(http.method)) return bypass()
     try {
-      key =
-        userKey !== undefined
-          ? userKey(request.event, request.context)
-          : http && defaultHttpKey(http)
+      key = userKey ? userKey(request.event, request.context) : http && defaultHttpKey(http)
     } catch (error) {
-      logOnce(
-        `key:${errorName(error)}`,
-        `the key selector failed (${errorName(error)}); such invocations bypass the cache`,
-      )
-      bypass()
-      return
+      logFailure('the key selector', error, 'such invocations bypass the cache')
+      return bypass()
     }
     if (key === undefined) {
-      if (userKey === undefined && http === undefined) {
-        logOnce(
-          'no-key',
-          'no key option or ORC_CACHE_KEY is set and the event is not an HTTP event; it bypasses the cache',
-        )
+      if (!userKey && !http) {
+        logOnce('no-key', 'no key option or ORC_CACHE_KEY, and not an HTTP event: bypassed')
       }
-      bypass()
-      return
+      return bypass()
     }
     const base = key
     let noCache = false
     let noStore = false
     if (http !== undefined) {
       if (resolved.honorRequestCacheControl) ({ noCache, noStore } = requestCacheDirectives(http))
-      if (noStore) {
-        bypass()
-        return
-      }
+      if (noStore) return bypass()
       if (http.credentials !== undefined) key = principalKey(base, http.credentials)
     }
     const at = now()
@@ -426,40 +410,31 @@ export const orcCache = <
       if (http?.credentials !== undefined && shareWhenPublic) {
         const shared = find(base, http, at)
         if (shared?.shareable && shared.expiresAt > at) {
-          counters.hits++
           return answer(request, shared, base, http, 'HIT', at)
         }
       }
       const entry = find(key, http, at)
-      if (entry !== undefined) {
-        if (entry.expiresAt > at) {
-          counters.hits++
-          return answer(request, entry, key, http, 'HIT', at)
-        }
-        stale = entry
+      if (entry !== undefined && entry.expiresAt > at) {
+        return answer(request, entry, key, http, 'HIT', at)
       }
+      stale = entry
     }
     const pending: Pending = { key, base, http, stale, flight: undefined, noStore }
-    ;(request.internal as Record<symbol, unknown>)[pendingSlot] = pending
+    ;(request.internal as Internal)[pendingSlot] = pending
     if (singleFlight) {
       const flight = inflight.get(key)
-      if (flight !== undefined && flight.deadline > at)
+      if (flight !== undefined && flight.deadline > at) {
         return waitForFlight(request, pending, flight)
-      pending.flight = startFlight(key, request, at)
+      }
+      const remaining = request.context?.getRemainingTimeInMillis?.()
+      pending.flight = {
+        done: undefined,
+        settle: undefined,
+        deadline: at + (remaining ?? DEFAULT_WAIT_MS * 2),
+      }
+      inflight.set(key, pending.flight)
     }
-    counters.misses++
-    emit?.('miss', key)
-  }
-
-  const startFlight = (key: string, request: Req, at: number): Flight => {
-    const remaining = request.context?.getRemainingTimeInMillis?.()
-    const flight: Flight = {
-      done: undefined,
-      settle: undefined,
-      deadline: at + (remaining ?? DEFAULT_WAIT_MS * 2),
-    }
-    inflight.set(key, flight)
-    return flight
+    miss(key)
   }
 
   const endFlight = (pending: Pending, stored: boolean): void => {
@@ -470,56 +445,45 @@ export const orcCache = <
     flight.settle?.(stored)
   }
 
-  /** The promise a waiter awaits, created on first need. */
-  const flightDone = (flight: Flight): Promise<boolean> => {
+  const waitForFlight = async (request: Req, pending: Pending, flight: Flight): Promise<void> => {
+    emit?.('wait', pending.key)
+    // The promise is created by the first waiter only: a miss nobody waits for allocates none.
     flight.done ??= new Promise<boolean>((resolve) => {
       flight.settle = resolve
     })
-    return flight.done
-  }
-
-  const waitForFlight = async (request: Req, pending: Pending, flight: Flight): Promise<void> => {
-    emit?.('wait', pending.key)
     const remaining = request.context?.getRemainingTimeInMillis?.()
     const budget = Math.max(0, remaining === undefined ? DEFAULT_WAIT_MS : remaining / 2)
     let timer: ReturnType<typeof setTimeout> | undefined
     const stored = await Promise.race([
-      flightDone(flight),
+      flight.done,
       new Promise<false>((resolve) => {
         timer = setTimeout(resolve, budget, false)
       }),
     ])
     clearTimeout(timer)
-    if (stored) {
-      const at = now()
-      const entry = find(pending.key, pending.http, at)
-      if (entry !== undefined && entry.expiresAt > at) {
-        ;(request.internal as Record<symbol, unknown>)[pendingSlot] = undefined
-        counters.hits++
-        await answer(request, entry, pending.key, pending.http, 'HIT', at)
-        return
-      }
+    const at = now()
+    const entry = stored ? find(pending.key, pending.http, at) : undefined
+    if (entry !== undefined && entry.expiresAt > at) {
+      ;(request.internal as Internal)[pendingSlot] = undefined
+      return answer(request, entry, pending.key, pending.http, 'HIT', at)
     }
     // The leader failed, answered something not cacheable, or is too slow: run the handler ourselves.
-    counters.misses++
-    emit?.('miss', pending.key)
+    miss(pending.key)
   }
 
   const cacheLookup = (request: Req): void | Promise<void> => {
     try {
       return lookup(request)
     } catch (error) {
-      logOnce(
-        `lookup:${errorName(error)}`,
-        `a lookup failed (${errorName(error)}); the invocation went on uncached`,
-      )
+      logFailure('a lookup', error, 'the invocation went on uncached')
     }
   }
 
-  const reject = (key: string, code: string, message: string | undefined): void => {
+  const reject = (key: string, code?: string, message?: string): false => {
     counters.rejects++
-    if (message !== undefined) logOnce(code, message)
+    if (code !== undefined) logOnce(code, message as string)
     emit?.('reject', key)
+    return false
   }
 
   /** Stores `response`; returns whether it was stored. */
@@ -530,66 +494,52 @@ export const orcCache = <
       response,
       request as unknown as Request<TEvent, TResult, Error, Context>,
     )
-    let entryTtl = ttl
-    let kind: Entry['kind'] = PLAIN
-    let shareable = false
-    let etag: string | undefined
-    let vary: readonly string[] | undefined
+    let decision: StoreDecision | undefined
     if (http !== undefined && statusOf(response) !== undefined) {
-      const decision = decideStore(response as Record<string, unknown>, httpRules, allowed)
-      if (decision === undefined) {
-        reject(key, 'http-rule', undefined)
-        return false
-      }
-      kind = HTTP
-      ;({ ttl: entryTtl, shareable, vary, etag } = decision)
-      if (shareable && shareWhenPublic) key = pending.base
+      decision = decideStore(response as Record<string, unknown>, httpRules, allowed)
+      if (decision === undefined) return reject(key)
+      if (decision.shareable && shareWhenPublic) key = pending.base
     } else if (!allowed) {
-      reject(key, 'cacheable', undefined)
-      return false
+      return reject(key)
     }
     const copy = snapshot(response)
     if (!copy.ok) {
       const where = copy.path ? ` at ${copy.path}` : ''
-      reject(
+      return reject(
         key,
         `copy:${copy.reason}`,
         `a response was not cached: it contains ${copy.reason}${where} (only JSON-shaped data is cached)`,
       )
-      return false
     }
     const size = copy.bytes + stringBytes(key) + ENTRY_OVERHEAD_BYTES
     if (size > maxEntryBytes) {
-      reject(
+      return reject(
         key,
         'too-large',
         `a response of about ${size} bytes was not cached: maxEntryBytes is ${maxEntryBytes}`,
       )
-      return false
     }
     const storedAt = now()
-    const expiresAt = storedAt + entryTtl
     const entry: Entry = {
-      kind,
+      kind: decision ? HTTP : PLAIN,
       value: copy.value,
       frozen: false,
       storedAt,
-      expiresAt,
-      shareable,
-      etag,
+      expiresAt: storedAt + (decision?.ttl ?? ttl),
+      shareable: decision?.shareable === true,
+      etag: decision?.etag,
       vary: undefined,
     }
+    const vary = decision?.vary
     if (vary !== undefined && http !== undefined) {
+      // A marker under the key names the Vary headers; the response goes under the key plus their values.
       const previous = store.peek(key)
-      const markerExpiry =
-        previous?.kind === VARY ? Math.max(previous.expiresAt, expiresAt) : expiresAt
       const marker: Entry = {
+        ...entry,
         kind: VARY,
         value: undefined,
         frozen: true,
-        storedAt,
-        expiresAt: markerExpiry,
-        shareable,
+        expiresAt: Math.max(entry.expiresAt, previous?.kind === VARY ? previous.expiresAt : 0),
         etag: undefined,
         vary,
       }
@@ -608,73 +558,71 @@ export const orcCache = <
    */
   const checkOrder = (request: Req): void => {
     orderChecked = true
-    try {
-      const returned = JSON.stringify(request.response)
-      setImmediate(() => {
-        try {
-          if (JSON.stringify(request.response) !== returned) {
-            logOnce(
-              'order',
-              'a middleware that runs after orcCache changed the response after it was stored, so hits will differ from misses: use orcCache first in .use() order (outermost)',
-            )
-          }
-        } catch {
-          // Only a diagnostic.
-        }
-      })
-    } catch {
-      // Only a diagnostic.
+    const serialise = () => {
+      try {
+        return JSON.stringify(request.response)
+      } catch {
+        return undefined // only a diagnostic
+      }
     }
+    const returned = serialise()
+    setImmediate(() => {
+      if (serialise() !== returned) {
+        logOnce(
+          'order',
+          'a middleware that runs after orcCache changed a stored response, so hits differ from misses: use orcCache first in .use() order (outermost)',
+        )
+      }
+    })
   }
 
+  /** Takes what `before` left for this request (nothing when it did not run, or answered). */
+  const takePending = (request: Req): Pending | undefined => {
+    const internal = request.internal as Internal | undefined
+    const pending = internal?.[pendingSlot] as Pending | undefined
+    if (pending !== undefined) (internal as Internal)[pendingSlot] = undefined
+    return pending
+  }
+
+  /** A failure (a throw, or a 5xx) answered with an entry inside the `staleIfError` window. */
+  const answerStale = (request: Req, pending: Pending) =>
+    answer(request, pending.stale as Entry, pending.key, pending.http, 'STALE', now())
+
   const cacheStore = (request: Req): void | Promise<void> => {
-    const internal = request.internal as Record<symbol, unknown>
-    const pending = internal[pendingSlot] as Pending | undefined
+    const pending = takePending(request)
     if (pending === undefined) return
-    internal[pendingSlot] = undefined
     let stored = false
-    let cleanup: Promise<void> | undefined
     try {
       const response = request.response as TResult
       const status = statusOf(response)
+      // A stale answer is an early response: the `after` hooks still to come are skipped,
+      // so Powertools cleanups run here, and Middy awaits them.
       if (pending.stale !== undefined && status !== undefined && status >= 500) {
-        counters.stale++
-        cleanup = answer(request, pending.stale, pending.key, pending.http, 'STALE', now())
-      } else if (!pending.noStore) {
-        stored = storeResponse(pending, response, request)
-        if (header !== undefined && pending.http !== undefined && status !== undefined) {
-          request.response = withHeaders(response as Record<string, unknown>, {
-            [header]: 'MISS',
-          }) as TResult
-        }
-        if (stored && !orderChecked) checkOrder(request)
+        return answerStale(request, pending)
       }
+      if (pending.noStore) return
+      stored = storeResponse(pending, response, request)
+      if (header !== undefined && pending.http !== undefined && status !== undefined) {
+        request.response = withHeaders(response as Record<string, unknown>, {
+          [header]: 'MISS',
+        }) as TResult
+      }
+      if (stored && !orderChecked) checkOrder(request)
     } catch (error) {
-      logOnce(
-        `store:${errorName(error)}`,
-        `storing a response failed (${errorName(error)}); it was not cached`,
-      )
+      logFailure('storing a response', error, 'it was not cached')
     } finally {
       endFlight(pending, stored)
     }
-    // A stale answer is an early response: the `after` hooks still to come are skipped,
-    // so Powertools cleanups run here, and Middy awaits them.
-    return cleanup
   }
 
   const cacheOnError = (request: Req): void | Promise<void> => {
     // Errors are never stored. `before` may not have run (an earlier middleware threw).
-    const internal = request.internal as Record<symbol, unknown> | undefined
-    const pending = internal?.[pendingSlot] as Pending | undefined
-    if (internal === undefined || pending === undefined) return
-    internal[pendingSlot] = undefined
+    const pending = takePending(request)
+    if (pending === undefined) return
     try {
-      if (pending.stale !== undefined) {
-        counters.stale++
-        return answer(request, pending.stale, pending.key, pending.http, 'STALE', now())
-      }
+      if (pending.stale !== undefined) return answerStale(request, pending)
     } catch (error) {
-      logOnce(`stale:${errorName(error)}`, `serving a stale entry failed (${errorName(error)})`)
+      logFailure('serving a stale entry', error, 'the error went on')
     } finally {
       endFlight(pending, false)
     }
@@ -688,3 +636,5 @@ export const orcCache = <
     ...controls,
   }
 }
+
+const passThrough = (): undefined => undefined
