@@ -28,6 +28,12 @@ export interface HttpRequest {
 
 const isBag = (value: unknown): value is Bag => value !== null && typeof value === 'object'
 
+/** Whether an object has an enumerable property, without allocating a list of them. */
+export const hasProperties = (bag: object): boolean => {
+  for (const _ in bag) return true
+  return false
+}
+
 /**
  * The request headers read on every request, by lower-case name: `true` for those
  * that identify the caller (each one is part of the credentials).
@@ -44,8 +50,9 @@ const READ_HEADERS = new Map([
   ['pragma', false],
 ])
 /**
- * Bit n set when some name in READ_HEADERS is n characters long (6 to 23): a test
- * that skips nearly every other header before its name is lower-cased.
+ * Bit n set when some name in READ_HEADERS is n characters long (6 to 23): a cheap
+ * filter that skips most other headers before their name is lower-cased. Only a
+ * filter: a name of 32 characters or more is tested modulo 32, and then looked up.
  */
 const READ_LENGTHS = [...READ_HEADERS.keys()].reduce((bits, name) => bits | (1 << name.length), 0)
 
@@ -164,9 +171,8 @@ export const readHttpRequest = (event: unknown): HttpRequest | undefined => {
   credentials = withCredential(credentials, 'cookie', headers.cookie)
   if (isBag(context)) {
     const { authorizer, identity } = context
-    for (const _ in isBag(authorizer) ? authorizer : undefined) {
+    if (isBag(authorizer) && hasProperties(authorizer)) {
       credentials = withCredential(credentials, 'authorizer', authorizer)
-      break
     }
     if (isBag(identity)) {
       for (const field of IDENTITY_FIELDS)

@@ -19,6 +19,7 @@ import {
   decideStore,
   digest,
   type HttpRequest,
+  hasProperties,
   headerOf,
   hitResponse,
   ifNoneMatchHits,
@@ -352,13 +353,11 @@ export const orcCache = <
     }
     const internal = request.internal as Internal
     // Empty when orcCache is outermost: nothing ran before it.
-    for (const _ in internal) {
-      const cleanups = POWERTOOLS_CLEANUP_KEYS.map((name) => internal[name]).filter(
-        (cleanup) => typeof cleanup === 'function',
-      ) as Array<(request: Req) => unknown>
-      return cleanups.length > 0 ? runPowertoolsCleanup(request, cleanups) : undefined
-    }
-    return undefined
+    if (!hasProperties(internal)) return undefined
+    const cleanups = POWERTOOLS_CLEANUP_KEYS.map((name) => internal[name]).filter(
+      (cleanup) => typeof cleanup === 'function',
+    ) as Array<(request: Req) => unknown>
+    return cleanups.length > 0 ? runPowertoolsCleanup(request, cleanups) : undefined
   }
 
   /**
