@@ -129,6 +129,27 @@ describe(`scope reader under plain Node ${process.version}`, () => {
     ])
   })
 
+  test('names the file of code that V8 has flushed since it ran (best-effort coverage forgets it)', () => {
+    const flushed = { nodeFlags: ['--expose-gc', '--stress-flush-code'] }
+    // handler.cjs is read as a target; store.cjs, whose code was flushed, is found from it.
+    const cjs = run(['targetsFlushed', join(FIXTURES, 'cjs/handler.cjs')], flushed)
+    expect(cjs.roots).toContainEqual({
+      label: 'module test/leak-guard/scope-fixtures/cjs/store.cjs: lastEmail',
+      value: EMAIL,
+    })
+    // In Lambda, a handler found by discovery must be recognised as first-party code.
+    const lambda = run(['discoverFlushed'], {
+      ...flushed,
+      env: { LAMBDA_TASK_ROOT: join(FIXTURES, 'lambda'), _HANDLER: 'index.handler' },
+    })
+    expect(lambda.logs).toEqual([])
+    expect(lambda.roots).toContainEqual({ label: 'module index.mjs: creditCard', value: CARD })
+    expect(lambda.roots).toContainEqual({
+      label: 'module lib/pay.mjs: lastCharge',
+      value: { amount: 42, card: CARD },
+    })
+  })
+
   test('heap stays flat over 10,000 scans (fresh session per scan, object group released)', () => {
     const { heapBefore, heapAfter } = run(['memory', join(FIXTURES, 'esm/handler.mjs')], {
       nodeFlags: ['--expose-gc'],

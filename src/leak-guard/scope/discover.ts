@@ -171,7 +171,6 @@ export const discoverTargets = (
   seeds: readonly Seed[],
   settings: DiscoverSettings,
 ): ScanTarget[] => {
-  const urls = inspector.scriptUrls()
   const root = resolve(settings.root)
   const targets: ScanTarget[] = []
   const covered: { scriptId: string | undefined; scopes: readonly ScopeReading[] }[] = []
@@ -200,7 +199,10 @@ export const discoverTargets = (
     batch.forEach(({ fn, foreignHops }, i) => {
       const reading = readings[i]
       if (reading === undefined) return
-      const path = scriptPath(urls.get(reading.scriptId ?? ''))
+      const path =
+        reading.scriptId === undefined
+          ? undefined
+          : scriptPath(inspector.scriptUrl(reading.scriptId))
       const firstParty = path !== undefined && isFirstParty(path, root)
       const file = path === undefined ? '(unknown script)' : relative(root, path) || path
       if ((firstParty || explicit.has(fn)) && adds(reading)) {

@@ -13,7 +13,7 @@
  * Node 20 keeps memory for what it inspected, and an idle guard keeps nothing
  * connected. `node:inspector` itself is loaded on first use only.
  */
-import type { Profiler, Runtime, Session } from 'node:inspector'
+import type { Debugger, InspectorNotification, Profiler, Runtime, Session } from 'node:inspector'
 
 /** Logs a warning once per code (`createLogOnce` in `src/shared/log-once.ts`). */
 export type LogOnce = (code: string, message: string, extra?: Record<string, unknown>) => void
@@ -41,8 +41,14 @@ export interface FunctionReading {
 export interface ScopeInspector {
   /** Reads the scopes of each function, in order. */
   readScopes(fns: readonly AnyFunction[]): FunctionReading[]
-  /** Script id to URL (or path) for every script that has run: a few ms, use once. */
-  scriptUrls(): Map<string, string>
+  /**
+   * The URL (or path) of a script, by id. The first call asks for V8's best-effort
+   * coverage (a few ms), which lists the scripts that still hold compiled code. A
+   * script whose code V8 has flushed (functions not run for a while) is missing from
+   * it; the first such miss asks the debugger for every script instead (about 10 ms
+   * for a hundred scripts; enabled for that one call and disabled again).
+   */
+  scriptUrl(scriptId: string): string | undefined
 }
 
 /** Runs `work` with a fresh session; `undefined` when the inspector cannot be used. */
@@ -168,14 +174,42 @@ const createScopeInspector = (session: Session): ScopeInspector => {
     }))
   }
 
-  const scriptUrls = (): Map<string, string> => {
+  let urls: Map<string, string> | undefined
+  let complete = false
+
+  const coveredScripts = (): Map<string, string> => {
     const { result } = callSync<Profiler.GetBestEffortCoverageReturnType>((cb) =>
       session.post('Profiler.getBestEffortCoverage', cb),
     )
     return new Map(result.map((script) => [script.scriptId, script.url]))
   }
 
-  return { readScopes, scriptUrls }
+  /** Every script, as the debugger reports them on `enable` (in-process: before `post` returns). */
+  const debuggerScripts = (): Map<string, string> => {
+    const found = new Map<string, string>()
+    const parsed = ({ params }: InspectorNotification<Debugger.ScriptParsedEventDataType>) => {
+      found.set(params.scriptId, params.url)
+    }
+    session.on('Debugger.scriptParsed', parsed)
+    try {
+      callSync<Debugger.EnableReturnType>((cb) => session.post('Debugger.enable', cb))
+    } finally {
+      session.off('Debugger.scriptParsed', parsed)
+      session.post('Debugger.disable')
+    }
+    return found
+  }
+
+  const scriptUrl = (scriptId: string): string | undefined => {
+    urls ??= coveredScripts()
+    if (!urls.has(scriptId) && !complete) {
+      complete = true
+      for (const [id, url] of debuggerScripts()) urls.set(id, url)
+    }
+    return urls.get(scriptId)
+  }
+
+  return { readScopes, scriptUrl }
 }
 
 const scriptIdOf = (location: unknown): string | undefined => {

@@ -1,6 +1,7 @@
 // Runs one scope-reader scenario under plain Node (native ES modules, no test runner
 // in between) and prints the roots found as JSON. Usage:
 //   node scenario.mjs <bundled scope reader> <scenario> [module to read]
+import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 
 const [readerPath, scenario, modulePath] = process.argv.slice(2)
@@ -33,6 +34,25 @@ const scenarios = {
     await provider.prepare() // scheduled on its own in Lambda; awaited here to be sure
     await module.handler(event, {})
     report(provider())
+  },
+  // `discover` after V8 has flushed the compiled code of functions that have not run for
+  // a while (run with --expose-gc --stress-flush-code): V8's best-effort coverage then no
+  // longer lists their scripts, and the reader must find their files another way.
+  async discoverFlushed() {
+    const { LAMBDA_TASK_ROOT: root, _HANDLER: name } = process.env
+    const module = await import(pathToFileURL(`${root}/${name.split('.')[0]}.mjs`).href)
+    await module.handler(event, {})
+    for (let i = 0; i < 20; i++) globalThis.gc()
+    const provider = createScopeRoots({ logOnce })
+    await provider.prepare()
+    report(provider())
+  },
+  // `targets` with a CommonJS module whose code V8 has flushed (as above).
+  async targetsFlushed() {
+    const module = createRequire(import.meta.url)(modulePath)
+    await module.handler(event)
+    for (let i = 0; i < 20; i++) globalThis.gc()
+    report(createScopeRoots({ targets: [module], logOnce, env: {} })())
   },
   // Several scans in a process where the inspector is refused (run with --permission).
   async denied() {
