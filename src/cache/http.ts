@@ -206,10 +206,10 @@ export const digest = (text: string): string => {
 const parseCacheControl = (header = ''): Map<string, string> => {
   const directives = new Map<string, string>()
   for (const part of header.split(',')) {
-    const [name = '', value = ''] = part.split('=', 2).map((text) => text.trim())
-    const lower = name.toLowerCase()
-    if (lower !== '' && !directives.has(lower))
-      directives.set(lower, value.replace(/^"(.*)"$/, '$1'))
+    const eq = part.indexOf('=')
+    const name = (eq === -1 ? part : part.slice(0, eq)).trim().toLowerCase()
+    const value = eq === -1 ? '' : part.slice(eq + 1).trim()
+    if (name !== '' && !directives.has(name)) directives.set(name, value.replace(/^"(.*)"$/, '$1'))
   }
   return directives
 }
@@ -259,7 +259,7 @@ export const decideStore = (
     cacheControl.has('private') ||
     cacheControl.has('no-cache') ||
     headerOf(response, 'set-cookie') !== undefined ||
-    headerText(response.cookies, '') !== undefined
+    (Array.isArray(response.cookies) && response.cookies.length > 0)
   ) {
     return undefined
   }
