@@ -1,6 +1,6 @@
 /**
- * DO NOT COPY: the "occasionally reliable caching" bug (from a 2015 blog post,
- * /work/shared/seed/occasionally-reliable-caching.txt), in today's syntax.
+ * DO NOT COPY: the "occasionally reliable caching" bug from a 2015 blog post,
+ * in today's syntax.
  *
  * `creditCard` lives at module level, so it outlives the invocation that set it:
  * the next invocation in the same execution environment can read it, and when

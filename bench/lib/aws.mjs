@@ -1,12 +1,12 @@
 /**
- * Real AWS sample events (../shared/fixtures/aws-events/ beside the repository,
- * as CI lays it out) and a Lambda context as the runtime gives it.
+ * Real AWS sample events (test/fixtures/aws-events/, from the AWS Lambda Go
+ * library's test data) and a Lambda context as the runtime gives it.
  */
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 export const fixturesDir = fileURLToPath(
-  new URL('../../../shared/fixtures/aws-events/', import.meta.url),
+  new URL('../../test/fixtures/aws-events/', import.meta.url),
 )
 
 /** A fresh copy of one sample event (`apigw-request`, `apigw-v2-request-iam`, ...). */

@@ -1,40 +1,49 @@
 /**
- * AWS's own sample events (../shared/fixtures/aws-events/), loaded fresh for each
- * call so a test may change its copy freely.
+ * AWS's own sample events (test/fixtures/aws-events/, from the AWS Lambda Go
+ * library's test data), a fresh copy for each call so a test may change its copy
+ * freely. They are imported as JSON modules, so the demo's esbuild bundle carries
+ * them too.
  */
-import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda'
+import albLambdaTargetRequestHeadersOnly from '../fixtures/aws-events/alb-lambda-target-request-headers-only.json' with {
+  type: 'json',
+}
+import apigwRequest from '../fixtures/aws-events/apigw-request.json' with { type: 'json' }
+import apigwV2RequestIam from '../fixtures/aws-events/apigw-v2-request-iam.json' with {
+  type: 'json',
+}
+import apigwV2RequestLambdaAuthorizer from '../fixtures/aws-events/apigw-v2-request-lambda-authorizer.json' with {
+  type: 'json',
+}
+import apigwV2RequestNoAuthorizer from '../fixtures/aws-events/apigw-v2-request-no-authorizer.json' with {
+  type: 'json',
+}
+import lambdaUrlsRequest from '../fixtures/aws-events/lambda-urls-request.json' with {
+  type: 'json',
+}
+import snsEvent from '../fixtures/aws-events/sns-event.json' with { type: 'json' }
+import sqsEvent from '../fixtures/aws-events/sqs-event.json' with { type: 'json' }
 
-export const fixturesDir = fileURLToPath(
-  new URL('../../../shared/fixtures/aws-events/', import.meta.url),
-)
+/** The folder of the sample events, for child processes that read them from disk. */
+export const fixturesDir = fileURLToPath(new URL('../fixtures/aws-events/', import.meta.url))
 
-export type FixtureName =
-  | 'alb-lambda-target-request-headers-only'
-  | 'apigw-request'
-  | 'apigw-v2-request-iam'
-  | 'apigw-v2-request-lambda-authorizer'
-  | 'apigw-v2-request-no-authorizer'
-  | 'apigw-websocket-request'
-  | 'dynamodb-event'
-  | 'kinesis-event'
-  | 'lambda-urls-request'
-  | 's3-event'
-  | 'sns-event'
-  | 'sqs-event'
+const EVENTS = {
+  'alb-lambda-target-request-headers-only': albLambdaTargetRequestHeadersOnly,
+  'apigw-request': apigwRequest,
+  'apigw-v2-request-iam': apigwV2RequestIam,
+  'apigw-v2-request-lambda-authorizer': apigwV2RequestLambdaAuthorizer,
+  'apigw-v2-request-no-authorizer': apigwV2RequestNoAuthorizer,
+  'lambda-urls-request': lambdaUrlsRequest,
+  'sns-event': snsEvent,
+  'sqs-event': sqsEvent,
+} as const
 
-const cache = new Map<FixtureName, string>()
+export type FixtureName = keyof typeof EVENTS
 
 /** A fresh copy of one sample event, typed as the caller expects. */
-export const loadEvent = <T = Record<string, unknown>>(name: FixtureName): T => {
-  let text = cache.get(name)
-  if (text === undefined) {
-    text = readFileSync(`${fixturesDir}${name}.json`, 'utf8')
-    cache.set(name, text)
-  }
-  return JSON.parse(text) as T
-}
+export const loadEvent = <T = Record<string, unknown>>(name: FixtureName): T =>
+  structuredClone(EVENTS[name]) as T
 
 let counter = 0
 /** A Lambda context as the runtime gives it, with a unique request id. */

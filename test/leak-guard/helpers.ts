@@ -1,14 +1,8 @@
-import { readFileSync } from 'node:fs'
 import type { Context } from 'aws-lambda'
+import { type FixtureName, loadEvent } from '../helpers/events.js'
 
 /** Reads one of AWS's sample events (a fresh copy each call). */
-export const awsEvent = <T = Record<string, unknown>>(name: string): T =>
-  JSON.parse(
-    readFileSync(
-      new URL(`../../../shared/fixtures/aws-events/${name}.json`, import.meta.url),
-      'utf8',
-    ),
-  ) as T
+export const awsEvent = <T = Record<string, unknown>>(name: FixtureName): T => loadEvent<T>(name)
 
 /** A Lambda context with a request id and 30 s left. */
 export const context = (awsRequestId: string): Context =>
