@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
 import { ensureNodeMajor, REPO_ROOT } from '../test/e2e/harness/ensure-node.mjs'
+import { RUNTIME_CLIENT_HELP, runtimeClientStatus } from '../test/e2e/harness/runtime-client.mjs'
 
 const color =
   process.env.NO_COLOR === undefined &&
@@ -26,6 +27,14 @@ process.stdout.on('error', (error) => {
 })
 const write = (line) => {
   if (!stdoutClosed) process.stdout.write(`${line}\n`)
+}
+
+const { missing } = runtimeClientStatus()
+if (missing !== undefined) {
+  process.stderr.write(
+    `The demo runs handlers under the real AWS Lambda runtime client.\n${missing}\n${RUNTIME_CLIENT_HELP}\n`,
+  )
+  process.exit(1)
 }
 
 // Lambda's newest Node runtime, nodejs24.x.

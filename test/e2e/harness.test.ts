@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseLogLine, type RunningLambda, startLambda } from './harness/lambda.js'
+import { describeWithRuntime } from './harness/with-runtime.js'
 
 interface PlainEcho {
   echo: unknown
@@ -39,7 +40,7 @@ const latchEvents = (group: string, count: number, timeoutMs: number) =>
     marker: `${group}-${i}`,
   }))
 
-describe('one invocation at a time (the default mode)', () => {
+describeWithRuntime('one invocation at a time (the default mode)', () => {
   let fn: RunningLambda
   beforeAll(async () => {
     fn = await startLambda({ handler: 'test/e2e/handlers/plain.ts', timeoutMs: 10_000 })
@@ -118,7 +119,7 @@ describe('one invocation at a time (the default mode)', () => {
   })
 })
 
-describe('one at a time: overlap is impossible', () => {
+describeWithRuntime('one at a time: overlap is impossible', () => {
   let fn: RunningLambda
   beforeAll(async () => {
     fn = await startLambda({ handler: 'test/e2e/handlers/latch.ts' })
@@ -132,7 +133,7 @@ describe('one at a time: overlap is impossible', () => {
   })
 })
 
-describe('multi-concurrent mode (AWS_LAMBDA_MAX_CONCURRENCY)', () => {
+describeWithRuntime('multi-concurrent mode (AWS_LAMBDA_MAX_CONCURRENCY)', () => {
   let fn: RunningLambda
   beforeAll(async () => {
     fn = await startLambda({ handler: 'test/e2e/handlers/latch.ts', maxConcurrency: 4 })
@@ -168,37 +169,40 @@ describe('multi-concurrent mode (AWS_LAMBDA_MAX_CONCURRENCY)', () => {
   })
 })
 
-describe('multi-concurrent mode with two worker threads (AWS_LAMBDA_NODEJS_WORKER_COUNT=2)', () => {
-  let fn: RunningLambda
-  beforeAll(async () => {
-    fn = await startLambda({
-      handler: 'test/e2e/handlers/plain.ts',
-      maxConcurrency: 4,
-      workerCount: 2,
+describeWithRuntime(
+  'multi-concurrent mode with two worker threads (AWS_LAMBDA_NODEJS_WORKER_COUNT=2)',
+  () => {
+    let fn: RunningLambda
+    beforeAll(async () => {
+      fn = await startLambda({
+        handler: 'test/e2e/handlers/plain.ts',
+        maxConcurrency: 4,
+        workerCount: 2,
+      })
     })
-  })
-  afterAll(() => fn?.stop())
+    afterAll(() => fn?.stop())
 
-  interface WaitReply {
-    threadId: number
-    invocations: number
-    startedAt: number
-  }
+    interface WaitReply {
+      threadId: number
+      invocations: number
+      startedAt: number
+    }
 
-  it('loads the module once per worker: module state (and so a cache) is per worker', async () => {
-    // Both workers are polling when the runtime is ready: two events go one to each.
-    const [a, b] = await fn.invokeMany<WaitReply>([
-      { action: 'wait', ms: 100 },
-      { action: 'wait', ms: 100 },
-    ])
-    expect(a?.response?.threadId).not.toBe(b?.response?.threadId)
-    expect([a?.response?.threadId, b?.response?.threadId].every((id) => (id ?? 0) > 0)).toBe(true)
-    expect(a?.response?.invocations).toBe(1)
-    expect(b?.response?.invocations).toBe(1)
-  })
-})
+    it('loads the module once per worker: module state (and so a cache) is per worker', async () => {
+      // Both workers are polling when the runtime is ready: two events go one to each.
+      const [a, b] = await fn.invokeMany<WaitReply>([
+        { action: 'wait', ms: 100 },
+        { action: 'wait', ms: 100 },
+      ])
+      expect(a?.response?.threadId).not.toBe(b?.response?.threadId)
+      expect([a?.response?.threadId, b?.response?.threadId].every((id) => (id ?? 0) > 0)).toBe(true)
+      expect(a?.response?.invocations).toBe(1)
+      expect(b?.response?.invocations).toBe(1)
+    })
+  },
+)
 
-describe('a Middy handler, bundled as CommonJS, logging JSON', () => {
+describeWithRuntime('a Middy handler, bundled as CommonJS, logging JSON', () => {
   let fn: RunningLambda
   beforeAll(async () => {
     fn = await startLambda({
@@ -228,7 +232,7 @@ describe('a Middy handler, bundled as CommonJS, logging JSON', () => {
   })
 })
 
-describe('init errors', () => {
+describeWithRuntime('init errors', () => {
   it('reports a module that throws while loading, and refuses invocations', async () => {
     const fn = await startLambda({ handler: 'test/e2e/handlers/init-error.ts' })
     try {
@@ -266,7 +270,7 @@ describe('init errors', () => {
   })
 })
 
-describe('timeouts', () => {
+describeWithRuntime('timeouts', () => {
   it('rejects an invocation that outlives its deadline', async () => {
     const fn = await startLambda({ handler: 'test/e2e/handlers/plain.ts' })
     try {

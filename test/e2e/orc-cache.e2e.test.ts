@@ -3,10 +3,11 @@
  * be, one container, sequential and multi-concurrent invocations.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { OrcCacheStats } from '../../src/index.js'
 import { type FixtureName, httpApiEvent } from '../helpers/events.js'
 import { type RunningLambda, startLambda } from './harness/lambda.js'
+import { describeWithRuntime } from './harness/with-runtime.js'
 
 interface Item {
   id: string
@@ -23,7 +24,7 @@ const TTL_MS = 1_500
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-describe('orcCache in a lookup handler (one invocation at a time)', () => {
+describeWithRuntime('orcCache in a lookup handler (one invocation at a time)', () => {
   let fn: RunningLambda
   const stats = async () => (await fn.invoke<StatsReply>({ op: 'stats' })).response!
 
@@ -123,7 +124,7 @@ const cacheEvents = (logs: readonly string[]) =>
 
 const anonymous = 'apigw-v2-request-no-authorizer' as const
 
-describe('orcCache behind API Gateway v2 (HTTP API) events', () => {
+describeWithRuntime('orcCache behind API Gateway v2 (HTTP API) events', () => {
   let fn: RunningLambda
   beforeAll(async () => {
     fn = await startLambda({ handler: 'test/e2e/handlers/cache-http.ts' })
@@ -201,7 +202,7 @@ describe('orcCache behind API Gateway v2 (HTTP API) events', () => {
   })
 })
 
-describe('orcCache behind API Gateway v2 in multi-concurrent mode', () => {
+describeWithRuntime('orcCache behind API Gateway v2 in multi-concurrent mode', () => {
   let fn: RunningLambda
   const stats = async () =>
     bodyOf<StatsReply>(

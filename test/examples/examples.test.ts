@@ -3,7 +3,7 @@
  * runtime client (aws-lambda-ric), fed real API Gateway v2 sample events.
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { CustomerTier } from '../../examples/lookup.js'
 import {
   maskCard,
@@ -13,6 +13,7 @@ import {
 } from '../../examples/payments.js'
 import type { Quote } from '../../examples/with-powertools-logger.js'
 import { type RunningLambda, startLambda } from '../e2e/harness/lambda.js'
+import { describeWithRuntime } from '../e2e/harness/with-runtime.js'
 import { httpApiEvent } from '../helpers/events.js'
 
 type HttpResult = APIGatewayProxyStructuredResultV2
@@ -23,7 +24,7 @@ const get = (path: string, query: Record<string, string> = {}, method = 'GET') =
 const cacheEvents = (logs: readonly string[]) =>
   logs.filter((line) => line.startsWith('orcCache ')).map((line) => line.split(' ')[1])
 
-describe('examples/http-api.ts', () => {
+describeWithRuntime('examples/http-api.ts', () => {
   let fn: RunningLambda
   beforeAll(async () => {
     fn = await startLambda({
@@ -85,7 +86,7 @@ describe('examples/http-api.ts', () => {
   })
 })
 
-describe('examples/lookup.ts', () => {
+describeWithRuntime('examples/lookup.ts', () => {
   let fn: RunningLambda
   beforeAll(async () => {
     fn = await startLambda({ handler: 'examples/lookup.ts' })
@@ -110,7 +111,7 @@ describe('examples/lookup.ts', () => {
   })
 })
 
-describe('examples/with-powertools-logger.ts', () => {
+describeWithRuntime('examples/with-powertools-logger.ts', () => {
   let fn: RunningLambda
   beforeAll(async () => {
     fn = await startLambda({
@@ -156,36 +157,39 @@ describe('examples/with-powertools-logger.ts', () => {
 const cards = SAMPLE_PAYMENTS
 const masked = (event: PaymentEvent) => maskCard(event.credit_card_number)
 
-describe('examples/card-check-buggy.ts and card-check.ts under overlapping invocations', () => {
-  const env = { EXAMPLE_PAYMENTS_CONNECT_MS: '150' }
-  let buggy: RunningLambda
-  let clean: RunningLambda
-  beforeAll(async () => {
-    ;[buggy, clean] = await Promise.all([
-      startLambda({ handler: 'examples/card-check-buggy.ts', maxConcurrency: 4, env }),
-      startLambda({ handler: 'examples/card-check.ts', maxConcurrency: 4, env }),
-    ])
-  })
-  afterAll(async () => {
-    await Promise.all([buggy?.stop(), clean?.stop()])
-  })
+describeWithRuntime(
+  'examples/card-check-buggy.ts and card-check.ts under overlapping invocations',
+  () => {
+    const env = { EXAMPLE_PAYMENTS_CONNECT_MS: '150' }
+    let buggy: RunningLambda
+    let clean: RunningLambda
+    beforeAll(async () => {
+      ;[buggy, clean] = await Promise.all([
+        startLambda({ handler: 'examples/card-check-buggy.ts', maxConcurrency: 4, env }),
+        startLambda({ handler: 'examples/card-check.ts', maxConcurrency: 4, env }),
+      ])
+    })
+    afterAll(async () => {
+      await Promise.all([buggy?.stop(), clean?.stop()])
+    })
 
-  it('the module-level card verifies the wrong customer’s card', async () => {
-    const results = await buggy.invokeMany<PaymentResult>(cards)
-    const wrong = results.filter((r, i) => r.response?.verified !== masked(cards[i]!))
-    expect(wrong.length).toBeGreaterThan(0)
-    // Never a card number in clear in the responses.
-    for (const r of results) expect(JSON.stringify(r.response)).not.toMatch(/\d{12}/)
-  })
+    it('the module-level card verifies the wrong customer’s card', async () => {
+      const results = await buggy.invokeMany<PaymentResult>(cards)
+      const wrong = results.filter((r, i) => r.response?.verified !== masked(cards[i]!))
+      expect(wrong.length).toBeGreaterThan(0)
+      // Never a card number in clear in the responses.
+      for (const r of results) expect(JSON.stringify(r.response)).not.toMatch(/\d{12}/)
+    })
 
-  it('the invocation-local card always verifies its own card', async () => {
-    const results = await clean.invokeMany<PaymentResult>(cards)
-    expect(results.map((r) => r.response?.verified)).toEqual(cards.map(masked))
-    expect(results.every((r) => r.response?.ok)).toBe(true)
-  })
-})
+    it('the invocation-local card always verifies its own card', async () => {
+      const results = await clean.invokeMany<PaymentResult>(cards)
+      expect(results.map((r) => r.response?.verified)).toEqual(cards.map(masked))
+      expect(results.every((r) => r.response?.ok)).toBe(true)
+    })
+  },
+)
 
-describe('examples/leak-guard-dev.ts (LEAK_GUARD=warn)', () => {
+describeWithRuntime('examples/leak-guard-dev.ts (LEAK_GUARD=warn)', () => {
   const leakLines = (fn: RunningLambda) =>
     fn
       .logs()

@@ -4,8 +4,9 @@
  * with no option at all (`.use(leakGuard())`), one at a time and with overlapping
  * invocations (`AWS_LAMBDA_MAX_CONCURRENCY`).
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, expect, test } from 'vitest'
 import { type RunningLambda, startLambda } from '../e2e/harness/lambda.js'
+import { describeWithRuntime } from '../e2e/harness/with-runtime.js'
 
 const FIXTURES = 'test/leak-guard/scope-fixtures/e2e'
 const CARD_A = '4111111111111111'
@@ -21,7 +22,7 @@ const findings = (fn: RunningLambda) =>
     .map(({ message }) => message)
     .filter((message) => message.includes('leakGuard:'))
 
-describe('one invocation at a time', () => {
+describeWithRuntime('one invocation at a time', () => {
   let fn: RunningLambda
   beforeAll(async () => {
     fn = await startLambda({ handler: `${FIXTURES}/card.ts` })
@@ -42,7 +43,7 @@ describe('one invocation at a time', () => {
   })
 })
 
-describe('bundled as CommonJS', () => {
+describeWithRuntime('bundled as CommonJS', () => {
   let fn: RunningLambda
   beforeAll(async () => {
     fn = await startLambda({ handler: `${FIXTURES}/card.ts`, format: 'cjs' })
@@ -59,7 +60,7 @@ describe('bundled as CommonJS', () => {
   })
 })
 
-describe('overlapping invocations (AWS_LAMBDA_MAX_CONCURRENCY=4)', () => {
+describeWithRuntime('overlapping invocations (AWS_LAMBDA_MAX_CONCURRENCY=4)', () => {
   let fn: RunningLambda
   beforeAll(async () => {
     fn = await startLambda({ handler: `${FIXTURES}/card.ts`, maxConcurrency: 4 })
@@ -89,7 +90,7 @@ describe('overlapping invocations (AWS_LAMBDA_MAX_CONCURRENCY=4)', () => {
   })
 })
 
-describe('a clean handler', () => {
+describeWithRuntime('a clean handler', () => {
   let fn: RunningLambda
   beforeAll(async () => {
     fn = await startLambda({ handler: `${FIXTURES}/clean.ts` })

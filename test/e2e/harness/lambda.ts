@@ -10,12 +10,12 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { build } from 'esbuild'
 import { REPO_ROOT, runtimeNode } from './node-binary.js'
 import { type InitErrorReport, type InvocationOutcome, RuntimeApi } from './runtime-api.js'
+import { RUNTIME_CLIENT_HELP, runtimeClientStatus } from './runtime-client.mjs'
 
 export interface LambdaOptions {
   /** A handler source file (bundled with esbuild) or a ready task-root folder. */
@@ -99,8 +99,17 @@ export interface RunningLambda {
   stop(): Promise<void>
 }
 
-const requireFromHere = createRequire(import.meta.url)
-const RIC_ENTRY = requireFromHere.resolve('aws-lambda-ric')
+/** Why the runtime client cannot run here (see `runtime-client.mjs`), or undefined when it can. */
+export const RUNTIME_CLIENT_MISSING: string | undefined = runtimeClientStatus().missing
+
+/** The runtime client's entry module; a clear error (no stack) when it is missing. */
+const runtimeClientEntry = (): string => {
+  const { entry, missing } = runtimeClientStatus()
+  if (entry !== undefined) return entry
+  const error = new Error(`${missing}\n${RUNTIME_CLIENT_HELP}`)
+  error.stack = error.message
+  throw error
+}
 
 /** Live runtimes and their task roots, killed and removed on exit if never stopped. */
 const live = new Set<ChildProcess>()
@@ -202,6 +211,7 @@ export const startLambda = async (options: LambdaOptions): Promise<RunningLambda
     memoryMb = 128,
     initTimeoutMs = 15_000,
   } = options
+  const ricEntry = runtimeClientEntry()
   const node = runtimeNode()
   const multi = maxConcurrency !== undefined
   const source = resolve(REPO_ROOT, options.handler)
@@ -230,7 +240,7 @@ export const startLambda = async (options: LambdaOptions): Promise<RunningLambda
     LANG: 'en_US.UTF-8',
     TZ: ':UTC',
     LAMBDA_TASK_ROOT: taskRoot,
-    LAMBDA_RUNTIME_DIR: dirname(RIC_ENTRY),
+    LAMBDA_RUNTIME_DIR: dirname(ricEntry),
     _HANDLER: `${moduleName}.${exportName}`,
     AWS_LAMBDA_RUNTIME_API: api.address,
     AWS_EXECUTION_ENV: `AWS_Lambda_nodejs${node.major}.x`,
@@ -252,7 +262,7 @@ export const startLambda = async (options: LambdaOptions): Promise<RunningLambda
     ...options.env,
   }
 
-  const child = spawn(node.path, [RIC_ENTRY], {
+  const child = spawn(node.path, [ricEntry], {
     cwd: taskRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
