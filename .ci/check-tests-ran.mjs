@@ -35,7 +35,9 @@ for (const name of END_TO_END) {
 }
 const total = report.numPassedTests
 if (problems.length > 0 || !(total > 0)) {
-  process.stderr.write(`The suite did not fully run:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`)
+  process.stderr.write(
+    `The suite did not fully run:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`,
+  )
   process.exit(1)
 }
 process.stdout.write(
