@@ -101,7 +101,11 @@ export const CLIENT_KINDS: readonly ClientKind[] = [
 ]
 
 /** ioredis 5 with its default reconnection (a 50 ms wait before the first attempt). */
-export const IOREDIS_DEFAULTS: ClientKind = ioredisKind('ioredis 5, default retryStrategy', IoRedis5, undefined)
+export const IOREDIS_DEFAULTS: ClientKind = ioredisKind(
+  'ioredis 5, default retryStrategy',
+  IoRedis5,
+  undefined,
+)
 
 /** A side connection for looking at the server directly (PTTL, raw GET, CLIENT KILL). */
 export const adminConnection = async (port = 6379): Promise<IoRedis5> => {

@@ -93,7 +93,10 @@ describe.each(CLIENT_KINDS)('redisStore with $name', (kind: ClientKind) => {
     // Bodies with NUL, CR LF, RESP markers, Latin-1, astral characters; times whose
     // float64 bytes include 0x00, 0x0a, 0x0d and bytes above 0x7f.
     const body = `\u0000\r\n$-1\r\n*2\r\n\u00e9\u00ff\u{1F600}${'\u0080'.repeat(3)}"quoted\\"`
-    const entry: SharedEntry = { ...httpEntry(body, 1_700_000_000_000.5), storedAt: 1_700_000_000_000.5 }
+    const entry: SharedEntry = {
+      ...httpEntry(body, 1_700_000_000_000.5),
+      storedAt: 1_700_000_000_000.5,
+    }
     expect(await store.set('bytes', entry, 60_000)).toBe('stored')
     const raw = await admin.getBuffer(`${prefix}${KEY_VERSION}bytes`)
     expect(raw).toEqual(encodeEntry(entry, Number.POSITIVE_INFINITY))
@@ -177,7 +180,11 @@ describe('ioredis with its default retryStrategy (a 50 ms wait before reconnecti
   it('fails open within the timeout right after a dropped connection, then succeeds', async () => {
     const user = await IOREDIS_DEFAULTS.connect(6379)
     try {
-      const store = redisStore(user.client, { prefix: freshPrefix('defaults'), timeout: 50, logger: silent })
+      const store = redisStore(user.client, {
+        prefix: freshPrefix('defaults'),
+        timeout: 50,
+        logger: silent,
+      })
       expect(await store.set('k', httpEntry('x'), 60_000)).toBe('stored')
       await admin.client('KILL', 'ID', String(await user.id()))
       const started = performance.now()

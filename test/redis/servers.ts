@@ -82,8 +82,12 @@ export const startDelayingProxy = async (target: number, delay: number): Promise
     const upstream = net.connect(target, '127.0.0.1')
     sockets.add(client).add(upstream)
     client.on('data', (chunk) => upstream.write(chunk))
+    // Chunks leave in order: each at its arrival plus the delay, never before the one ahead.
+    let last = 0
     upstream.on('data', (chunk) => {
-      const wait = proxy.delay
+      const due = Math.max(Date.now() + proxy.delay, last)
+      last = due
+      const wait = due - Date.now()
       if (wait <= 0) client.write(chunk)
       else setTimeout(() => client.writable && client.write(chunk), wait)
     })
@@ -138,7 +142,7 @@ const readCommands = (buffer: Buffer): { commands: string[][]; rest: Buffer } =>
 export type FakeMode =
   /** Integers where bulk strings belong and the reverse. */
   | 'wrong-type'
-  /** A bulk string of random bytes for GET (a value that does not decode). */
+  /** A bulk string of junk bytes for every command (for GET, a value that does not decode). */
   | 'junk-value'
   /** Bytes that are not RESP at all. */
   | 'not-resp'
@@ -150,6 +154,8 @@ export interface FakeServer {
   mode: FakeMode
   /** Commands received (name in upper case, then arguments). */
   readonly received: string[][]
+  /** Drops every client connection (the clients reconnect). */
+  dropConnections(): void
   close(): Promise<void>
 }
 
@@ -170,10 +176,13 @@ export const startFakeServer = async (mode: FakeMode): Promise<FakeServer> => {
       return '%3\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$5\r\n7.0.0\r\n$5\r\nproto\r\n:3\r\n'
     }
     if (name === 'INFO') {
-      const info = Buffer.from('# Server\r\nredis_version:7.0.0\r\nloading:0\r\n')
+      const info = Buffer.from(
+        '# Server\r\nredis_version:7.0.0\r\nloading:0\r\n# Replication\r\nrole:master\r\n',
+      )
       return bulk(info)
     }
     if (name === 'PING') return '+PONG\r\n'
+    if (name === 'ROLE') return '*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n'
     if (name !== 'GET' && name !== 'SET' && name !== 'DEL') return '+OK\r\n'
     switch (fake.mode) {
       case 'healthy':
@@ -183,7 +192,7 @@ export const startFakeServer = async (mode: FakeMode): Promise<FakeServer> => {
       case 'junk-value': {
         const junk = Buffer.alloc(64)
         for (let i = 0; i < junk.length; i++) junk[i] = (i * 131 + 7) & 0xff
-        return name === 'GET' ? bulk(junk) : name === 'SET' ? '+OK\r\n' : ':1\r\n'
+        return bulk(junk)
       }
       case 'not-resp':
         return '?\x00garbage that is not RESP\r\n'
@@ -208,6 +217,9 @@ export const startFakeServer = async (mode: FakeMode): Promise<FakeServer> => {
     port: (server.address() as net.AddressInfo).port,
     mode,
     received,
+    dropConnections: () => {
+      for (const socket of sockets) socket.destroy()
+    },
     close: async () => {
       for (const socket of sockets) socket.destroy()
       await new Promise((resolve) => server.close(resolve))
