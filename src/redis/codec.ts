@@ -15,7 +15,9 @@
  * | 4 + n | ETag, UTF-8 (flag 2)                                             |
  * | 2 + … | Vary: count, then each name as 2 bytes of length + UTF-8 (flag 4) |
  * | 4 + n | value as JSON, UTF-8 (flag 8)                                    |
- * | rest  | an HTTP response's string body, UTF-8, unescaped (flag 16)       |
+ * | 4 + n | an HTTP response's string body, UTF-8, unescaped (flag 16)       |
+ *
+ * Nothing may follow: a record longer or shorter than its fields is refused.
  *
  * Keeping the body of an HTTP response apart spares JSON's escaping of a body
  * that is itself JSON (its quotes), both in size and in decoding time. In the
@@ -117,7 +119,7 @@ export const encodeEntry = (entry: SharedEntry, maxBytes: number): Buffer | Enco
     flags |= HAS_VALUE
   }
   const bodyBytes = body === undefined ? 0 : Buffer.byteLength(body)
-  size += bodyBytes
+  if (body !== undefined) size += 4 + bodyBytes
   if (size > maxBytes) return 'too-large'
 
   const out = Buffer.allocUnsafe(size)
@@ -145,7 +147,10 @@ export const encodeEntry = (entry: SharedEntry, maxBytes: number): Buffer | Enco
     out.writeUInt32LE(jsonBytes, at)
     at += 4 + out.write(json, at + 4)
   }
-  if (body !== undefined) out.write(body, at)
+  if (body !== undefined) {
+    out.writeUInt32LE(bodyBytes, at)
+    out.write(body, at + 4)
+  }
   return out
 }
 
@@ -203,6 +208,10 @@ export const decodeEntry = (bytes: unknown): SharedEntry | undefined => {
   }
   if ((flags & BODY_APART) !== 0) {
     if (kind !== KIND_HTTP || !isRecord(value) || value.body !== 0) return undefined
+    if (at + 4 > end) return undefined
+    const length = bytes.readUInt32LE(at)
+    at += 4
+    if (at + length !== end) return undefined
     value.body = bytes.toString('utf8', at, end)
   } else if (at !== end) {
     return undefined

@@ -3,7 +3,7 @@
  * user would create it at module scope, plus a side connection (ioredis) the
  * tests use to look at the server directly.
  */
-import { GlideClient } from '@valkey/valkey-glide'
+import { GlideClient, Logger } from '@valkey/valkey-glide'
 import IoRedis5 from 'ioredis'
 import IoRedis6 from 'ioredis-6'
 import IoValkey from 'iovalkey'
@@ -27,6 +27,9 @@ export interface ClientKind {
 }
 
 const quiet = () => {}
+
+// Glide's own logger writes reconnection notices to stdout; the tests expect them.
+Logger.setLoggerConfig('off')
 
 /**
  * ioredis waits 50 ms before its first reconnection by default; the README

@@ -171,7 +171,7 @@ describe.each(CLIENT_KINDS)('redisStore with $name', (kind: ClientKind) => {
     const started = performance.now()
     const entry = await reconnecting.get('kill')
     expect(performance.now() - started).toBeLessThan(60)
-    expect((entry?.value as { body: string }).body).toBe('before')
+    expect(entry?.value).toMatchObject({ body: 'before' })
     expect(reconnecting.stats().failures).toBe(0)
   })
 })
