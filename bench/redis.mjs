@@ -81,7 +81,10 @@ const p99 = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length * 0.99)]
 
 /** Times `a` and `b` in alternation (the order swapped every round), so drift in the machine's load hits both alike. */
 const timePair = async (a, b) => {
-  for (let i = 0; i < WARMUP; i++) await a(), await b()
+  for (let i = 0; i < WARMUP; i++) {
+    await a()
+    await b()
+  }
   const samples = [new Array(ROUNDS), new Array(ROUNDS)]
   const fns = [a, b]
   for (let i = 0; i < ROUNDS; i++) {
@@ -116,14 +119,32 @@ for (const size of [1024, 16 * 1024]) {
       () => store.get(`e${size}`),
     )
     if ((await store.get(`e${size}`)) === undefined) throw new Error(`${name}: no entry read back`)
-    rows.push([name, `${bytes.length}`, us(median(raw)), us(median(viaStore)), us(median(viaStore) - median(raw)), us(p99(viaStore)), us(median(decode))])
+    rows.push([
+      name,
+      `${bytes.length}`,
+      us(median(raw)),
+      us(median(viaStore)),
+      us(median(viaStore) - median(raw)),
+      us(p99(viaStore)),
+      us(median(decode)),
+    ])
     await store.delete([`e${size}`])
     await close()
   }
 }
 
-const head = ['client', 'entry bytes', 'raw GET µs (median)', 'store GET+decode µs (median)', 'store overhead µs', 'store p99 µs', 'decode alone µs']
-console.log(`\nredisStore on loopback (Node ${process.versions.node}, ${ROUNDS} sequential GETs each)\n`)
+const head = [
+  'client',
+  'entry bytes',
+  'raw GET µs (median)',
+  'store GET+decode µs (median)',
+  'store overhead µs',
+  'store p99 µs',
+  'decode alone µs',
+]
+console.log(
+  `\nredisStore on loopback (Node ${process.versions.node}, ${ROUNDS} sequential GETs each)\n`,
+)
 console.log(`| ${head.join(' | ')} |`)
-console.log(`| ${head.map((h, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`)
+console.log(`| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`)
 for (const row of rows) console.log(`| ${row.join(' | ')} |`)

@@ -4,9 +4,9 @@
  * tests use to look at the server directly.
  */
 import { GlideClient, Logger } from '@valkey/valkey-glide'
-import IoRedis5 from 'ioredis'
-import IoRedis6 from 'ioredis-6'
-import IoValkey from 'iovalkey'
+import { Redis as IoRedis5 } from 'ioredis'
+import { Redis as IoRedis6 } from 'ioredis-6'
+import { Redis as IoValkey } from 'iovalkey'
 import { createClient as createClient5 } from 'redis'
 import { createClient as createClient6 } from 'redis-6'
 
@@ -42,7 +42,7 @@ export const recommendedRetryStrategy = (times: number): number =>
 const ioredisKind = (
   name: string,
   Redis: typeof IoRedis5,
-  retryStrategy: ((times: number) => number) | undefined = recommendedRetryStrategy,
+  retryStrategy: ((times: number) => number) | null = recommendedRetryStrategy,
 ): ClientKind => ({
   name,
   connect: async (port) => {
@@ -50,7 +50,7 @@ const ioredisKind = (
       host: '127.0.0.1',
       port,
       lazyConnect: true,
-      ...(retryStrategy ? { retryStrategy } : {}),
+      ...(retryStrategy === null ? {} : { retryStrategy }),
     })
     client.on('error', quiet)
     await client.connect()
@@ -107,7 +107,7 @@ export const CLIENT_KINDS: readonly ClientKind[] = [
 export const IOREDIS_DEFAULTS: ClientKind = ioredisKind(
   'ioredis 5, default retryStrategy',
   IoRedis5,
-  undefined,
+  null,
 )
 
 /** A side connection for looking at the server directly (PTTL, raw GET, CLIENT KILL). */

@@ -3,7 +3,7 @@
  * Redis at 127.0.0.1:6379. Each test uses its own key prefix and removes its keys.
  */
 import { randomBytes } from 'node:crypto'
-import type IoRedis from 'ioredis'
+import type { Redis as IoRedis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { encodeEntry } from '../../src/redis/codec.js'
 import {

@@ -3,8 +3,8 @@
  * ConfigError naming it; options resolve from the option, then the
  * environment variable, then the default.
  */
-import IoRedis from 'ioredis'
-import IoValkey from 'iovalkey'
+import { Redis as IoRedis } from 'ioredis'
+import { Redis as IoValkey } from 'iovalkey'
 import { createClient, createCluster } from 'redis'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ConfigError, redisDefaults, redisStore } from '../../src/redis/index.js'
