@@ -89,7 +89,7 @@ beforeAll(() => {
     stage,
   )
 
-  const packed = run('npm', ['pack', '--json', '--pack-destination', work], stage)
+  const packed = run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], stage)
   const [info] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[] }]
   tarball = join(work, info.filename)
   packedFiles = info.files.map((file) => file.path).sort()
@@ -250,6 +250,13 @@ register('./record-hooks.mjs', import.meta.url)
       const loaded = loadedBy('middy-orc/cache')
       expect(loaded).toContain('dist/cache/index.js')
       expect(loaded.filter((file) => file.startsWith('dist/leak-guard/'))).toEqual([])
+      expect(loaded.filter((file) => file.startsWith('dist/redis/'))).toEqual([])
+    })
+
+    it('middy-orc/redis loads neither middleware', () => {
+      const loaded = loadedBy('middy-orc/redis')
+      expect(loaded).toContain('dist/redis/index.js')
+      expect(loaded.filter((file) => /^dist\/(cache|leak-guard)\//.test(file))).toEqual([])
     })
 
     it('middy-orc/leak-guard loads no orcCache code', () => {
@@ -287,7 +294,7 @@ register('./record-hooks.mjs', import.meta.url)
     expect(problems).toEqual([])
     // And it looked at every entry point.
     expect(Object.keys(JSON.parse(stdout).analysis.entrypoints).sort()).toEqual(
-      ['.', './cache', './leak-guard', './package.json'].sort(),
+      ['.', './cache', './leak-guard', './redis', './package.json'].sort(),
     )
   })
 })

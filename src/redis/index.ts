@@ -1,0 +1,192 @@
+/**
+ * redisStore: a shared second tier for orcCache on Redis or Valkey
+ * (ElastiCache, MemoryDB, or your own server), through the client you already
+ * have. This entry point (`middy-orc/redis`) is loaded only by functions that
+ * use it.
+ *
+ * ```ts
+ * import { createClient } from 'redis'
+ * import { redisStore } from 'middy-orc/redis'
+ * const client = await createClient({ url: process.env.REDIS_URL }).connect()
+ * const shared = redisStore(client, { prefix: 'orders:' })
+ * ```
+ *
+ * The store never throws and never waits longer than its `timeout`: a down,
+ * slow or misbehaving server is a miss (or an entry not shared), and after
+ * `circuitFailures` failures in a row it is skipped for `circuitCooldown`.
+ * The client stays yours: the store sends commands through it and never
+ * closes it, selects a database, names it or listens to its events.
+ */
+import { connectionOf, type RedisConnection } from './client.js'
+import { decodeEntry, encodeEntry, type SharedEntry } from './codec.js'
+import { BAD_VALUE, type CircuitState, createGuard, FAILED, WRONG_REPLY } from './guard.js'
+import {
+  type RedisStoreOptions,
+  type ResolvedRedisStoreOptions,
+  resolveRedisOptions,
+} from './options.js'
+
+export { ConfigError } from '../shared/env.js'
+export type { WarnLogger } from '../shared/log-once.js'
+export type { RedisArgument, RedisConnection } from './client.js'
+export { KIND_HTTP, KIND_PLAIN, KIND_VARY, type SharedEntry } from './codec.js'
+export type { CircuitState } from './guard.js'
+export { type RedisStoreOptions, type ResolvedRedisStoreOptions, redisDefaults } from './options.js'
+
+/** What {@link RedisStore.set} did. */
+export type RedisSetOutcome =
+  /** The server confirmed the write. */
+  | 'stored'
+  /** Not sent: larger than `maxEntryBytes` once encoded, not JSON-shaped, or no freshness left. */
+  | 'refused'
+  /** Sent and not confirmed in time (or failed), or skipped while the circuit is open. */
+  | 'failed'
+
+/** Counters since the store was created. */
+export interface RedisStoreStats {
+  /** `get` calls answered with an entry. */
+  hits: number
+  /** `get` calls answered with nothing: no entry, or a failure. */
+  misses: number
+  /** Entries written and confirmed. */
+  stores: number
+  /** Entries refused before sending (too large, not JSON-shaped, no freshness left). */
+  refused: number
+  /** Commands sent (a `delete` of several keys counts once). */
+  operations: number
+  /** Operations failed: errors, timeouts, wrong replies, undecodable values. */
+  failures: number
+  /** Of those, timeouts. */
+  timeouts: number
+  /** Operations not sent because the circuit was open. */
+  skipped: number
+  /** Times the circuit opened. */
+  opened: number
+  /** The circuit breaker now: `closed` (in use), `open` (skipped), `half-open` (a probe is due or running). */
+  circuit: CircuitState
+}
+
+/**
+ * The shared tier. Every method resolves (never rejects) within the store's
+ * `timeout`, or at once while the circuit is open.
+ */
+export interface RedisStore {
+  /** Which client library was recognised. */
+  readonly library: RedisConnection['library']
+  /** The options in force, resolved once. */
+  readonly options: Readonly<ResolvedRedisStoreOptions>
+  /**
+   * One `GET`. The entry stored under `key`, or `undefined` for no entry, a
+   * failure or a value that does not decode. The entry is a fresh object
+   * (its `value` parsed from JSON), not frozen; it is returned as stored, so
+   * the caller checks `expiresAt` against `Date.now()`.
+   */
+  get(key: string): Promise<SharedEntry | undefined>
+  /**
+   * One `SET key value PX ttlMs`. `ttlMs` is the entry's remaining freshness
+   * (plus any stale window the caller keeps), rounded up to a whole millisecond;
+   * below 1 ms nothing is written.
+   */
+  set(key: string, entry: SharedEntry, ttlMs: number): Promise<RedisSetOutcome>
+  /**
+   * One `DEL` per key (so keys in different cluster slots never meet in one
+   * command), sent together under one time limit. Resolves to the number of
+   * keys removed, or `undefined` on failure.
+   */
+  delete(keys: readonly string[]): Promise<number | undefined>
+  /** The server-side key of `key`: the prefix, the format version, then `key`. */
+  keyOf(key: string): string
+  /** Counters and circuit state; a fresh object each call. */
+  stats(): RedisStoreStats
+}
+
+/** Format version in every key: entries of another format are never read. */
+export const KEY_VERSION = 'orc:v1:'
+
+const isOk = (reply: unknown): boolean =>
+  reply === 'OK' || (Buffer.isBuffer(reply) && reply.length === 2 && reply.toString() === 'OK')
+
+const acceptEntry = (reply: unknown) => {
+  if (reply === null || reply === undefined) return undefined
+  if (!Buffer.isBuffer(reply)) return WRONG_REPLY
+  return decodeEntry(reply) ?? BAD_VALUE
+}
+
+const acceptOk = (reply: unknown) => (isOk(reply) ? true : WRONG_REPLY)
+
+const acceptCounts = (replies: unknown) => {
+  let removed = 0
+  for (const reply of replies as unknown[]) {
+    if (typeof reply !== 'number') return WRONG_REPLY
+    removed += reply
+  }
+  return removed
+}
+
+/**
+ * Creates the shared tier on a connected client you created at module scope:
+ * node-redis 5/6 (`createClient`, `createClientPool`), ioredis 5/6 or iovalkey
+ * (`Redis`, `Cluster`), or `@valkey/valkey-glide` 2 (`GlideClient`,
+ * `GlideClusterClient`). See `src/redis/client.ts` for how each is recognised.
+ *
+ * @throws {ConfigError} naming `client` for a client of another shape, or the
+ * option or environment variable at fault.
+ */
+export const redisStore = (client: unknown, options: RedisStoreOptions = {}): RedisStore => {
+  const connection = connectionOf(client)
+  const resolved = resolveRedisOptions(options)
+  const { prefix, maxEntryBytes } = resolved
+  const guard = createGuard(resolved)
+  const { send } = connection
+  const counters = { hits: 0, misses: 0, stores: 0, refused: 0 }
+  const keyPrefix = prefix + KEY_VERSION
+  const keyOf = (key: string): string => keyPrefix + key
+
+  const get = async (key: string): Promise<SharedEntry | undefined> => {
+    const args = ['GET', keyPrefix + key]
+    const entry = await guard.run('a GET', () => send(args), acceptEntry, true)
+    if (entry === FAILED || entry === undefined) {
+      counters.misses++
+      return undefined
+    }
+    counters.hits++
+    return entry
+  }
+
+  const set = async (key: string, entry: SharedEntry, ttlMs: number): Promise<RedisSetOutcome> => {
+    const px = Math.ceil(ttlMs)
+    const bytes =
+      px >= 1 && px < Number.MAX_SAFE_INTEGER ? encodeEntry(entry, maxEntryBytes) : 'refused'
+    if (typeof bytes === 'string') {
+      counters.refused++
+      return 'refused'
+    }
+    const args = ['SET', keyPrefix + key, bytes, 'PX', String(px)]
+    const done = await guard.run('a SET', () => send(args), acceptOk, true)
+    if (done === FAILED) return 'failed'
+    counters.stores++
+    return 'stored'
+  }
+
+  const remove = async (keys: readonly string[]): Promise<number | undefined> => {
+    if (keys.length === 0) return 0
+    const commands = keys.map((key) => ['DEL', keyPrefix + key])
+    const removed = await guard.run(
+      'a DEL',
+      () => Promise.all(commands.map((args) => send(args))),
+      acceptCounts,
+      true,
+    )
+    return removed === FAILED ? undefined : removed
+  }
+
+  return {
+    library: connection.library,
+    options: Object.freeze({ ...resolved }),
+    get,
+    set,
+    delete: remove,
+    keyOf,
+    stats: () => ({ ...counters, ...guard.stats() }),
+  }
+}
