@@ -68,7 +68,10 @@ const { values: flags } = parseArgs({
 const newestIn = (dir) =>
   readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((entry) => entry.isFile())
-    .reduce((newest, entry) => Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs), 0)
+    .reduce(
+      (newest, entry) => Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs),
+      0,
+    )
 const oldestIn = (dir) =>
   readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((entry) => entry.isFile() && entry.name.endsWith('.js'))
@@ -329,7 +332,9 @@ if (tarball === undefined) {
 const started = performance.now()
 const builds = [await setUp('package', tarball)]
 if (flags.baseline) builds.push(await setUp('baseline', resolve(flags.baseline)))
-console.log(`Package: ${relative(root, tarball)}${flags.baseline ? `; baseline: ${flags.baseline}` : ''}`)
+console.log(
+  `Package: ${relative(root, tarball)}${flags.baseline ? `; baseline: ${flags.baseline}` : ''}`,
+)
 
 const samples = measureImports(builds)
 const figures = (name) => {
@@ -382,7 +387,9 @@ for (const { specifier } of entryPoints.filter(({ reference }) => !reference)) {
   if (own.foreign.length > 0) throw new Error(`${specifier}: own bundle holds ${own.foreign}`)
   sizes.push({ specifier, whole, own })
 }
-console.log('\nSize, bundled with esbuild (platform node, format esm, minify, bundle), KB = 1024 B:')
+console.log(
+  '\nSize, bundled with esbuild (platform node, format esm, minify, bundle), KB = 1024 B:',
+)
 printTable(
   ['entry point', 'whole bundle', 'gzip', 'own code¹', 'own gzip'],
   sizes.map(({ specifier, whole, own }) => [
