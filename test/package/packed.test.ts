@@ -320,7 +320,7 @@ register('./record-hooks.mjs', import.meta.url)
 
     it('declarations carry the TSDoc of the options', () => {
       const types = readFileSync(installed('dist/cache/options.d.ts'), 'utf8')
-      expect(types).toMatch(/\/\*\*[^]*?\*\/\s+ttl\?:/)
+      expect(types).toMatch(/\/\*\*[\s\S]*?\*\/\s+ttl\?:/)
       expect(readFileSync(installed('dist/index.d.ts'), 'utf8')).toContain('./cache/index.js')
     })
   })
