@@ -40,7 +40,7 @@
  * target is missed.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -124,6 +124,7 @@ ${entry ? `export { ${entry.names.join(', ')} } from '${entry.specifier}'\n` : '
 const setUp = async (name, tarball) => {
   const project = installScratch(root, join(work, name), tarball)
   const bundles = {}
+  const bundleBytes = {}
   for (const [id, entry] of [['middy', undefined], ...entryPoints.map((e) => [e.specifier, e])]) {
     const file = `handler-${id.replace(/\W/g, '_')}`
     writeFileSync(join(project, `${file}.mjs`), handlerSource(entry))
@@ -137,8 +138,9 @@ const setUp = async (name, tarball) => {
       logLevel: 'silent',
     })
     bundles[id] = pathToFileURL(join(project, 'bundled', `${file}.mjs`)).href
+    bundleBytes[id] = readFileSync(join(project, 'bundled', `${file}.mjs`)).length
   }
-  return { name, project, bundles }
+  return { name, project, bundles, bundleBytes }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -360,9 +362,17 @@ const middyBundle = median(samples['package bundled middy'])
 console.log(
   '\nImport cost (ms): from node_modules, `import()` after @middy/core (median, p25 … p75, and the per-run difference from lru-cache alone); bundled by esbuild, the difference from the same bundle without the package (Middy only):',
 )
-const header = ['import', 'node_modules', 'p25 … p75', 'vs lru-cache', 'bundled', 'vs lru-cache']
+const header = [
+  'import',
+  'node_modules',
+  'p25 … p75',
+  'vs lru-cache',
+  'bundled',
+  'vs lru-cache',
+  'bundle grows by',
+]
 const rows = []
-for (const { name } of builds) {
+for (const { name, bundleBytes } of builds) {
   for (const { specifier, reference } of entryPoints) {
     const r = results[name][specifier]
     rows.push([
@@ -372,6 +382,7 @@ for (const { name } of builds) {
       reference ? '-' : signedMs(r.overLru),
       signedMs(r.bundled),
       reference ? '-' : signedMs(r.bundledOverLru),
+      `${((bundleBytes[specifier] - bundleBytes.middy) / KB).toFixed(1)} KB`,
     ])
   }
 }
