@@ -1,71 +1,86 @@
 #!/usr/bin/env node
 /**
- * Start-up cost (issue 6): what a cold start pays for middy-orc. Run after the build
- * (it uses dist/ through the package's own `exports`, by self-reference from the
- * repository root, as a user's code would through node_modules), on Node 24 for the
- * published figures:
+ * Start-up cost (issues 6 and 13): what a cold start pays for middy-orc, measured as a
+ * deployed function pays it. Run on Node 24 for the published figures, after the build:
  *
- *   npx tsc -p tsconfig.build.json && "$(node test/e2e/harness/ensure-node.mjs 24)" bench/startup.mjs
+ *   npm run build && "$(node test/e2e/harness/ensure-node.mjs 24)" bench/startup.mjs
+ *   ... bench/startup.mjs --baseline old.tgz   # and another build of the package, side by side
  *
- * - import time: one fresh `node` per sample; inside it, `performance.now()` around
- *   `await import()` of the case's entry file, a generated module that statically imports
- *   the case's packages (as a handler module does; one module graph), so process start-up
- *   and the ES module loader's own set-up are not counted. The cases run interleaved
- *   (the order rotates every run) so drift in machine speed hits each alike; the first
- *   runs warm the file-system cache and are dropped. The Δ column is the median of the
- *   per-run differences from `@middy/core` alone (two samples of one run ran a few tens
- *   of ms apart, under the same load). No compile cache (NODE_COMPILE_CACHE unset), as in
- *   Lambda by default.
- * - size: each entry point bundled with esbuild (platform node, ESM, minified), once
- *   whole and once with `lru-cache` and `@middy/core` external (the package's own code),
- *   with gzip sizes. KB = 1024 bytes.
+ * - The package as deployed: `npm pack` of this repository, installed from the tarball into
+ *   a scratch project's `node_modules` (bench/lib/installed.mjs), with `@middy/core` and
+ *   `lru-cache` at the lock file's versions. A zip-deployed function loads it that way.
+ * - import time, from node_modules: one fresh `node` per sample, no compile cache
+ *   (NODE_COMPILE_CACHE unset, as in Lambda by default); inside it `@middy/core` is
+ *   imported first, then `performance.now()` is taken around one dynamic `import()` of the
+ *   case's specifier: what the package adds to a handler module that already uses Middy.
+ *   `lru-cache` alone (our one dependency) is the reference.
+ * - import time, bundled: how CDK's NodejsFunction and SAM's esbuild builder deploy. A small
+ *   handler module that re-exports the case's API (`export { orcCache } from
+ *   'middy-orc/cache'`, so nothing is tree-shaken away) beside a Middy handler is bundled
+ *   by esbuild into one ESM file (bundle, platform node, target node24, not minified: the
+ *   CDK default); a fresh `node` times the `import()` of that file. The figure is the
+ *   difference from the same handler without the package (Middy only).
+ * - Every case, both kinds, runs interleaved (the order rotates every run) so drift in
+ *   machine speed hits each alike; the first runs warm the file-system cache and are
+ *   dropped. Differences are the median of per-run differences (two samples of one run
+ *   ran a few tens of ms apart, under the same load).
+ * - size: each entry point of the installed package bundled with esbuild (platform node,
+ *   ESM, minified), once whole and once with `lru-cache` and `@middy/core` external (the
+ *   package's own code), with gzip sizes; the own code by source file from src/. KB = 1024 B.
  * - leakGuard's lazy loading, read from `process.moduleLoadList` (Node's list of loaded
- *   built-ins; `node:inspector` is `NativeModule inspector`): which built-ins importing
- *   `middy-orc/leak-guard` adds to @middy/core's, and when `node:inspector` loads. Outside
- *   Lambda: not at import nor creation (`mode: 'off'`, `warn`), at the first guarded
- *   invocation with a scope to read. In Lambda (`_HANDLER` set), with no option: the scope
- *   reader discovers right after the handler module has loaded, so it loads at the end of
- *   init (bench/scope.mjs times that discovery), and never with LEAK_GUARD_SCOPE=false.
+ *   built-ins; `node:inspector` is `NativeModule inspector`): not at import nor creation
+ *   (`mode: 'off'`, `warn`), outside Lambda at the first guarded invocation with a scope to
+ *   read; in Lambda (`_HANDLER` set), with no option, right after the handler module has
+ *   loaded (end of init; bench/scope.mjs times that discovery), and never with
+ *   LEAK_GUARD_SCOPE=false.
  *
- * STARTUP_RUNS (default 60) sets the samples per case. Exits 1 when a target is missed.
+ * STARTUP_RUNS (default 21) sets the samples per case. `--tarball file.tgz` measures that
+ * tarball instead of packing the repository; `--baseline file.tgz` adds another build of
+ * the package (e.g. an older release) to every import case, side by side. Exits 1 when a
+ * target is missed.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
+import { installScratch, pack } from './lib/installed.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-// Generated entry files, under the repository so that they resolve the packages from its
-// node_modules and `middy-orc` to the repository itself (self-reference, through dist/).
 const work = join(root, '.tmp', 'bench-startup')
-const RUNS = Number(process.env.STARTUP_RUNS ?? 60)
+const RUNS = Number(process.env.STARTUP_RUNS ?? 21)
 const WARMUP_RUNS = 3
 const KB = 1024
-const TARGET_IMPORT_MS = 5
-const TARGET_CACHE_BYTES = 10 * KB
 const INSPECTOR = 'NativeModule inspector' // its entry in process.moduleLoadList
+// Targets (issue 13), Node 24, one run.
+const TARGET_CACHE_OVER_LRU_MS = 1
+const TARGET_ROOT_OVER_LRU_MS = 2
+const TARGET_GUARD_MS = 2
+const TARGET_CACHE_GZIP = 10 * KB
 
-if (!existsSync(join(root, 'dist', 'index.js'))) {
-  console.error('dist/ is missing: run `npx tsc -p tsconfig.build.json` first.')
-  process.exit(1)
-}
+const { values: flags } = parseArgs({
+  options: { tarball: { type: 'string' }, baseline: { type: 'string' } },
+})
 
-/** Source files newer than their build output: the figures would describe old code. */
-const staleOutputs = (dir = 'src') =>
-  readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name)
-    if (entry.isDirectory()) return staleOutputs(path)
-    if (!entry.name.endsWith('.ts')) return []
-    const out = join(root, 'dist', relative('src', path).replace(/\.ts$/, '.js'))
-    return !existsSync(out) || statSync(out).mtimeMs < statSync(join(root, path)).mtimeMs
-      ? [path]
-      : []
-  })
+/** Source files newer than the build: the figures would describe old code. */
+const newestIn = (dir) =>
+  readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile())
+    .reduce(
+      (newest, entry) => Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs),
+      0,
+    )
+const oldestIn = (dir) =>
+  readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.js'))
+    .reduce(
+      (oldest, entry) => Math.min(oldest, statSync(join(entry.parentPath, entry.name)).mtimeMs),
+      Number.POSITIVE_INFINITY,
+    )
 
-/** A child `node`, started in the repository root (so `middy-orc` resolves to itself). */
-const child = (source, args = [], env = {}) => {
+const childEnv = (env) => {
   const inherited = { ...process.env }
   for (const name of Object.keys(inherited)) {
     if (
@@ -76,139 +91,150 @@ const child = (source, args = [], env = {}) => {
       delete inherited[name]
     }
   }
-  const childEnv = { ...inherited, ...env }
+  return { ...inherited, ...env }
+}
+
+/** A child `node` running `source` as an ES module in `cwd`; returns its JSON output. */
+const child = (cwd, source, args = [], env = {}) => {
   const { status, stdout, stderr, error } = spawnSync(
     process.execPath,
     ['--input-type=module', '-e', source, ...args],
-    { cwd: root, env: childEnv, encoding: 'utf8' },
+    { cwd, env: childEnv(env), encoding: 'utf8' },
   )
   if (status !== 0) throw new Error(`child failed (${status ?? error}):\n${stdout}\n${stderr}`)
   return JSON.parse(stdout)
 }
 
 // ---------------------------------------------------------------------------------------
-// Import time
+// Set-up: the package installed from its tarball (and the baseline's, if given)
 
-/** Times the dynamic import of the case's entry file (given as the argument). */
-const IMPORT_CHILD = `
-const t0 = performance.now()
-await import(process.argv[1])
-const ms = performance.now() - t0
-process.stdout.write(JSON.stringify({ ms }))
-`
-
-// Each case is a generated entry file with static imports, as a handler module has them
-// (one module graph, loaded as Lambda loads the handler). Baseline: an empty file.
-const importCases = [
-  { id: 'empty', label: 'empty module (baseline)', imports: [] },
-  { id: 'core', label: '@middy/core', imports: ['@middy/core'] },
-  {
-    id: 'lru',
-    label: '@middy/core + lru-cache (reference)',
-    imports: ['@middy/core', 'lru-cache'],
-  },
-  {
-    id: 'cache',
-    label: '@middy/core + middy-orc/cache',
-    imports: ['@middy/core', 'middy-orc/cache'],
-  },
-  {
-    id: 'guard',
-    label: '@middy/core + middy-orc/leak-guard',
-    imports: ['@middy/core', 'middy-orc/leak-guard'],
-  },
-  { id: 'all', label: '@middy/core + middy-orc', imports: ['@middy/core', 'middy-orc'] },
-  {
-    id: 'cacheOneFile',
-    label: '@middy/core + the cache as one file² (reference)',
-    imports: ['@middy/core', './cache.mjs'],
-  },
+const entryPoints = [
+  { specifier: 'lru-cache', names: ['LRUCache'], reference: true },
+  { specifier: 'middy-orc/cache', names: ['orcCache'] },
+  { specifier: 'middy-orc/leak-guard', names: ['leakGuard'] },
+  { specifier: 'middy-orc', names: ['orcCache', 'leakGuard'] },
 ]
 
-const entryUrl = (id) => pathToFileURL(join(work, `entry-${id}.mjs`)).href
-const writeEntries = () => {
-  for (const { id, imports } of importCases) {
-    const source = imports.map((specifier) => `import '${specifier}'\n`).join('')
-    writeFileSync(fileURLToPath(entryUrl(id)), source)
+/** Handler modules to bundle: Middy alone, and Middy beside each entry point. */
+const handlerSource = (entry) =>
+  `import middy from '@middy/core'
+export const handler = middy(async () => 'ok')
+${entry ? `export { ${entry.names.join(', ')} } from '${entry.specifier}'\n` : ''}`
+
+const setUp = async (name, tarball) => {
+  const project = installScratch(root, join(work, name), tarball)
+  const bundles = {}
+  const bundleBytes = {}
+  for (const [id, entry] of [['middy', undefined], ...entryPoints.map((e) => [e.specifier, e])]) {
+    const file = `handler-${id.replace(/\W/g, '_')}`
+    writeFileSync(join(project, `${file}.mjs`), handlerSource(entry))
+    await build({
+      entryPoints: [join(project, `${file}.mjs`)],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node24',
+      outfile: join(project, 'bundled', `${file}.mjs`),
+      logLevel: 'silent',
+    })
+    bundles[id] = pathToFileURL(join(project, 'bundled', `${file}.mjs`)).href
+    bundleBytes[id] = readFileSync(join(project, 'bundled', `${file}.mjs`)).length
   }
+  return { name, project, bundles, bundleBytes }
 }
+
+// ---------------------------------------------------------------------------------------
+// Import time
+
+/** After @middy/core: times the dynamic import of the specifier given as the argument. */
+const INSTALLED_CHILD = `
+await import('@middy/core')
+const t0 = performance.now()
+await import(process.argv[1])
+process.stdout.write(JSON.stringify({ ms: performance.now() - t0 }))
+`
+/** Times the dynamic import of a bundled handler file (Middy inside it). */
+const BUNDLED_CHILD = `
+const t0 = performance.now()
+await import(process.argv[1])
+process.stdout.write(JSON.stringify({ ms: performance.now() - t0 }))
+`
 
 const quantile = (values, q) => {
   const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]
 }
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = sorted.length >> 1
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
+const pairedDelta = (a, b) => median(a.map((value, run) => value - b[run]))
 
-const deltas = (differences) => ({
-  delta: median(differences),
-  deltaP25: quantile(differences, 0.25),
-  deltaP75: quantile(differences, 0.75),
-})
-
-const measureImports = () => {
-  const samples = Object.fromEntries(importCases.map(({ id }) => [id, []]))
+const measureImports = (builds) => {
+  const cases = builds.flatMap(({ name, project, bundles }) => [
+    ...entryPoints.map(({ specifier }) => ({
+      key: `${name} installed ${specifier}`,
+      run: () => child(project, INSTALLED_CHILD, [specifier]).ms,
+    })),
+    ...Object.entries(bundles).map(([id, url]) => ({
+      key: `${name} bundled ${id}`,
+      run: () => child(project, BUNDLED_CHILD, [url]).ms,
+    })),
+  ])
+  const samples = Object.fromEntries(cases.map(({ key }) => [key, []]))
   for (let run = 0; run < WARMUP_RUNS + RUNS; run++) {
-    for (let k = 0; k < importCases.length; k++) {
-      const { id } = importCases[(run + k) % importCases.length]
-      const { ms } = child(IMPORT_CHILD, [entryUrl(id)])
-      if (run >= WARMUP_RUNS) samples[id].push(ms)
+    for (let k = 0; k < cases.length; k++) {
+      const { key, run: sample } = cases[(run + k) % cases.length]
+      const ms = sample()
+      if (run >= WARMUP_RUNS) samples[key].push(ms)
     }
   }
-  const core = samples.core
-  return importCases.map(({ id, label }) => ({
-    id,
-    label,
-    median: median(samples[id]),
-    p90: quantile(samples[id], 0.9),
-    min: Math.min(...samples[id]),
-    ...deltas(samples[id].map((ms, run) => ms - core[run])),
-  }))
+  return samples
 }
 
 // ---------------------------------------------------------------------------------------
 // Bundled size
 
-const entryPoints = ['middy-orc', 'middy-orc/cache', 'middy-orc/leak-guard']
-
-const bundle = async (specifier, external) => {
+const bundleSize = async ({ project }, specifier, external) => {
   const result = await build({
-    stdin: { contents: `export * from '${specifier}'`, resolveDir: root, loader: 'js' },
+    stdin: { contents: `export * from '${specifier}'`, resolveDir: project, loader: 'js' },
     bundle: true,
     platform: 'node',
     format: 'esm',
     minify: true,
     write: false,
-    outfile: 'bundle.js', // named only so that the metafile lists the output; nothing is written
     logLevel: 'silent',
     external,
     metafile: true,
   })
   const code = result.outputFiles[0].contents
-  const inputs = Object.keys(result.metafile.inputs)
-  const [output] = Object.values(result.metafile.outputs)
-  const files = Object.entries(output.inputs)
-    .filter(([, { bytesInOutput }]) => bytesInOutput > 0)
-    .sort(([, a], [, b]) => b.bytesInOutput - a.bytesInOutput)
-    .map(([file, { bytesInOutput }]) => `${file.replace(/^dist\//, '')} ${bytesInOutput}`)
-  return { bytes: code.length, gzip: gzipSync(code).length, inputs, files }
+  const foreign = Object.keys(result.metafile.inputs).filter(
+    (input) => input !== '<stdin>' && !input.includes('node_modules/middy-orc/'),
+  )
+  return { bytes: code.length, gzip: gzipSync(code).length, foreign }
 }
 
-const measureSizes = () =>
-  Promise.all(
-    entryPoints.map(async (specifier) => {
-      const whole = await bundle(specifier, [])
-      const own = await bundle(specifier, ['lru-cache', '@middy/core'])
-      const foreign = own.inputs.filter(
-        (input) => !input.startsWith('dist/') && input !== '<stdin>',
-      )
-      if (foreign.length > 0) throw new Error(`${specifier}: own bundle holds ${foreign}`)
-      return { specifier, whole, own }
-    }),
-  )
+/** The package's own code by source file (from src/, minified, dependencies external). */
+const ownBySource = async (entry) => {
+  const result = await build({
+    entryPoints: [join(root, 'src', entry)],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    minify: true,
+    write: false,
+    outfile: 'bundle.js', // named only so that the metafile lists the output
+    logLevel: 'silent',
+    packages: 'external',
+    metafile: true,
+  })
+  const [output] = Object.values(result.metafile.outputs)
+  return Object.entries(output.inputs)
+    .filter(([, { bytesInOutput }]) => bytesInOutput > 0)
+    .sort(([, a], [, b]) => b.bytesInOutput - a.bytesInOutput)
+    .map(([file, { bytesInOutput }]) => `${file.replace(/^src\//, '')} ${bytesInOutput}`)
+}
 
 // ---------------------------------------------------------------------------------------
 // leakGuard: what importing and creating it loads, and when the inspector comes in
@@ -260,11 +286,11 @@ const atInitEnd = inspectorLoaded()
 await handler({ card: '4111111111111111' }, { awsRequestId: 'r1', getRemainingTimeInMillis: () => 30000 })
 process.stdout.write(JSON.stringify({ duringEval, atInitEnd, afterRun: inspectorLoaded() }))
 `
-const lambdaGuard = (env = {}) => {
-  const taskRoot = join(work, 'lambda')
+const lambdaGuard = ({ project }, env = {}) => {
+  const taskRoot = join(project, 'lambda')
   mkdirSync(taskRoot, { recursive: true })
   writeFileSync(join(taskRoot, 'index.mjs'), LAMBDA_HANDLER)
-  return child(LAMBDA_CHILD, [pathToFileURL(join(taskRoot, 'index.mjs')).href], {
+  return child(project, LAMBDA_CHILD, [pathToFileURL(join(taskRoot, 'index.mjs')).href], {
     LAMBDA_TASK_ROOT: taskRoot,
     _HANDLER: 'index.handler',
     AWS_LAMBDA_FUNCTION_NAME: 'bench-startup',
@@ -290,48 +316,91 @@ const ms = (value) => value.toFixed(2)
 const signedMs = (value) => `${value >= 0 ? '+' : '−'}${Math.abs(value).toFixed(2)}`
 const kb = (bytes) => `${bytes} B (${(bytes / KB).toFixed(1)} KB)`
 
-const stale = staleOutputs()
 console.log('## Start-up cost: import time and bundled size')
 console.log(
-  `Node ${process.version} (${process.platform}/${process.arch}), ${RUNS} fresh processes per case (after ${WARMUP_RUNS} warm-up runs), interleaved.`,
+  `Node ${process.version} (${process.platform}/${process.arch}), no compile cache; ${RUNS} fresh processes per case (after ${WARMUP_RUNS} warm-up runs), all cases interleaved.`,
 )
-if (stale.length > 0) {
-  console.log(`WARNING: dist/ is older than ${stale.join(', ')}: rebuild for current figures.`)
+let tarball = flags.tarball && resolve(flags.tarball)
+if (tarball === undefined) {
+  if (!existsSync(join(root, 'dist', 'index.js'))) {
+    console.error('dist/ is missing: run `npm run build` first.')
+    process.exit(1)
+  }
+  if (newestIn(join(root, 'src')) > oldestIn(join(root, 'dist'))) {
+    console.log('WARNING: src/ is newer than dist/: rebuild (`npm run build`) for current figures.')
+  }
+  tarball = pack(root, work)
 }
-
 const started = performance.now()
-mkdirSync(work, { recursive: true })
-await build({
-  stdin: { contents: "export * from 'middy-orc/cache'", resolveDir: root, loader: 'js' },
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  external: ['lru-cache', '@middy/core'],
-  outfile: join(work, 'cache.mjs'),
-  logLevel: 'silent',
-})
-writeEntries()
-const imports = measureImports()
+const builds = [await setUp('package', tarball)]
+if (flags.baseline) builds.push(await setUp('baseline', resolve(flags.baseline)))
 console.log(
-  '\nImport time in a fresh process (ms, `await import()` timed inside the process; Δ: per-run differences, median and quartiles):',
-)
-printTable(
-  ['case', 'median', 'p90', 'min', 'Δ vs @middy/core', 'Δ p25 … p75'],
-  imports.map((r) => [
-    r.label,
-    ms(r.median),
-    ms(r.p90),
-    ms(r.min),
-    r.id === 'core' ? '-' : signedMs(r.delta),
-    r.id === 'core' ? '-' : `${signedMs(r.deltaP25)} … ${signedMs(r.deltaP75)}`,
-  ]),
-)
-console.log(
-  '² dist/cache and dist/shared bundled by esbuild into one file (lru-cache external): what the 8 files cost as 1.',
+  `Package: ${relative(root, tarball)}${flags.baseline ? `; baseline: ${flags.baseline}` : ''}`,
 )
 
-const sizes = await measureSizes()
-console.log('\nBundled with esbuild (platform node, format esm, minify, bundle), KB = 1024 B:')
+const samples = measureImports(builds)
+const figures = (name) => {
+  const installed = (specifier) => samples[`${name} installed ${specifier}`]
+  const bundled = (id) => samples[`${name} bundled ${id}`]
+  return Object.fromEntries(
+    entryPoints.map(({ specifier }) => [
+      specifier,
+      {
+        median: median(installed(specifier)),
+        p25: quantile(installed(specifier), 0.25),
+        p75: quantile(installed(specifier), 0.75),
+        overLru: pairedDelta(installed(specifier), installed('lru-cache')),
+        bundled: pairedDelta(bundled(specifier), bundled('middy')),
+        bundledOverLru: pairedDelta(bundled(specifier), bundled('lru-cache')),
+      },
+    ]),
+  )
+}
+const results = Object.fromEntries(builds.map(({ name }) => [name, figures(name)]))
+const middyBundle = median(samples['package bundled middy'])
+
+console.log(
+  '\nImport cost (ms): from node_modules, `import()` after @middy/core (median, p25 … p75, and the per-run difference from lru-cache alone); bundled by esbuild, the difference from the same bundle without the package (Middy only):',
+)
+const header = [
+  'import',
+  'node_modules',
+  'p25 … p75',
+  'vs lru-cache',
+  'bundled',
+  'vs lru-cache',
+  'bundle grows by',
+]
+const rows = []
+for (const { name, bundleBytes } of builds) {
+  for (const { specifier, reference } of entryPoints) {
+    const r = results[name][specifier]
+    rows.push([
+      `${builds.length > 1 ? `${name}: ` : ''}${specifier}${reference ? ' (reference)' : ''}`,
+      `+${ms(r.median)}`,
+      `${ms(r.p25)} … ${ms(r.p75)}`,
+      reference ? '-' : signedMs(r.overLru),
+      signedMs(r.bundled),
+      reference ? '-' : signedMs(r.bundledOverLru),
+      `${((bundleBytes[specifier] - bundleBytes.middy) / KB).toFixed(1)} KB`,
+    ])
+  }
+}
+printTable(header, rows)
+console.log(
+  `Bundled: a handler module with Middy, re-exporting the import's API, bundled to one file (esbuild: bundle, platform node, ESM, target node24, not minified); the Middy-only bundle imports in ${ms(middyBundle)} ms.`,
+)
+
+const sizes = []
+for (const { specifier } of entryPoints.filter(({ reference }) => !reference)) {
+  const whole = await bundleSize(builds[0], specifier, [])
+  const own = await bundleSize(builds[0], specifier, ['lru-cache', '@middy/core'])
+  if (own.foreign.length > 0) throw new Error(`${specifier}: own bundle holds ${own.foreign}`)
+  sizes.push({ specifier, whole, own })
+}
+console.log(
+  '\nSize, bundled with esbuild (platform node, format esm, minify, bundle), KB = 1024 B:',
+)
 printTable(
   ['entry point', 'whole bundle', 'gzip', 'own code¹', 'own gzip'],
   sizes.map(({ specifier, whole, own }) => [
@@ -343,11 +412,13 @@ printTable(
   ]),
 )
 console.log('¹ lru-cache and @middy/core external (@middy/core is never imported at run time).')
-for (const { specifier, own } of sizes.filter(({ specifier }) => specifier !== 'middy-orc')) {
-  console.log(`  ${specifier}, own code by file (B): ${own.files.join(', ')}`)
+if (flags.tarball === undefined) {
+  for (const entry of ['cache/index.ts', 'leak-guard/index.ts']) {
+    console.log(`  ${entry}, own code by source file (B): ${(await ownBySource(entry)).join(', ')}`)
+  }
 }
 
-const guard = child(GUARD_CHILD)
+const guard = child(builds[0].project, GUARD_CHILD)
 console.log('\nleakGuard, outside Lambda (no _HANDLER):')
 const publicBuiltins = guard.importLoads.filter((name) => !name.startsWith('internal/'))
 const internalCount = guard.importLoads.length - publicBuiltins.length
@@ -359,8 +430,8 @@ console.log(`  node:inspector after import: ${state(guard.afterImport)}`)
 console.log(`  after leakGuard({ mode: 'off' }) and one invocation: ${state(guard.afterOffRun)}`)
 console.log(`  after leakGuard() (warn, with a scope to read): ${state(guard.afterCreate)}`)
 console.log(`  after its first guarded invocation: ${state(guard.afterRun)}`)
-const lambda = lambdaGuard()
-const lambdaNoScope = lambdaGuard({ LEAK_GUARD_SCOPE: 'false' })
+const lambda = lambdaGuard(builds[0])
+const lambdaNoScope = lambdaGuard(builds[0], { LEAK_GUARD_SCOPE: 'false' })
 const when = (run) =>
   run.duringEval
     ? 'while the handler module is evaluated'
@@ -373,19 +444,29 @@ console.log('leakGuard() with no option in Lambda (_HANDLER set), node:inspector
 console.log(`  scope reader on (default): ${when(lambda)} (discovery; bench/scope.mjs times it)`)
 console.log(`  LEAK_GUARD_SCOPE=false: ${when(lambdaNoScope)}`)
 
-const byId = Object.fromEntries(imports.map((r) => [r.id, r]))
-const cacheOwn = sizes.find(({ specifier }) => specifier === 'middy-orc/cache').own.bytes
+const ours = results.package
+const cacheGzip = sizes.find(({ specifier }) => specifier === 'middy-orc/cache').own.gzip
 const lazy = !guard.afterImport && !guard.afterOff && !guard.afterOffRun && !guard.afterCreate
 const targets = [
   [
-    `importing the cache costs ≤ ${TARGET_IMPORT_MS} ms more than @middy/core alone`,
-    byId.cache.delta <= TARGET_IMPORT_MS,
-    `${signedMs(byId.cache.delta)} ms (median of per-run differences; medians ${ms(byId.cache.median)} vs ${ms(byId.core.median)} ms)`,
+    `middy-orc/cache costs ≤ ${TARGET_CACHE_OVER_LRU_MS} ms more than lru-cache alone`,
+    ours['middy-orc/cache'].overLru <= TARGET_CACHE_OVER_LRU_MS,
+    `${signedMs(ours['middy-orc/cache'].overLru)} ms (medians ${ms(ours['middy-orc/cache'].median)} vs ${ms(ours['lru-cache'].median)} ms)`,
   ],
   [
-    `the cache's bundled size without lru-cache ≤ ${TARGET_CACHE_BYTES / KB} KB`,
-    cacheOwn <= TARGET_CACHE_BYTES,
-    kb(cacheOwn),
+    `middy-orc costs ≤ ${TARGET_ROOT_OVER_LRU_MS} ms more than lru-cache alone`,
+    ours['middy-orc'].overLru <= TARGET_ROOT_OVER_LRU_MS,
+    `${signedMs(ours['middy-orc'].overLru)} ms (medians ${ms(ours['middy-orc'].median)} vs ${ms(ours['lru-cache'].median)} ms)`,
+  ],
+  [
+    `middy-orc/leak-guard costs ≤ ${TARGET_GUARD_MS} ms`,
+    ours['middy-orc/leak-guard'].median <= TARGET_GUARD_MS,
+    `${ms(ours['middy-orc/leak-guard'].median)} ms`,
+  ],
+  [
+    `the cache's own code ≤ ${TARGET_CACHE_GZIP / KB} KB gzip`,
+    cacheGzip <= TARGET_CACHE_GZIP,
+    `${kb(cacheGzip)} (minified: ${kb(sizes.find(({ specifier }) => specifier === 'middy-orc/cache').own.bytes)})`,
   ],
   [
     'leakGuard loads no node:inspector until it first runs',
@@ -399,5 +480,15 @@ console.log('\nTargets:')
 for (const [label, met, actual] of targets) {
   console.log(`  ${met ? 'MET   ' : 'MISSED'}  ${label}: ${actual}`)
   if (!met) process.exitCode = 1
+}
+if (results.baseline) {
+  console.log('\nAgainst the baseline (same run; bundled: difference from the Middy-only bundle):')
+  for (const { specifier, reference } of entryPoints.filter((e) => !e.reference)) {
+    const now = ours[specifier]
+    const then = results.baseline[specifier]
+    console.log(
+      `  ${specifier}${reference ? '' : ''}: node_modules ${ms(then.median)} → ${ms(now.median)} ms; bundled ${signedMs(then.bundled)} → ${signedMs(now.bundled)} ms`,
+    )
+  }
 }
 console.log(`\n(${((performance.now() - started) / 1000).toFixed(1)} s)`)

@@ -106,6 +106,8 @@ export interface LeakGuardOptions {
   targets?: readonly unknown[]
 }
 
+const LEAK_ERROR: unique symbol = Symbol.for('middy-orc.LeakError') as never
+
 /** The error of `throw` mode: the invocation's findings, masked. */
 export class LeakError extends Error {
   override name = 'LeakError'
@@ -116,6 +118,11 @@ export class LeakError extends Error {
       `leakGuard found request data outliving its invocation:\n${findings.map(describeFinding).join('\n')}`,
     )
     this.findings = findings
+    Object.defineProperty(this, LEAK_ERROR, { value: true })
+  }
+  /** `instanceof` holds for a LeakError from any entry point (each is a file of its own). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && Object.hasOwn(value, LEAK_ERROR)
   }
 }
 

@@ -7,6 +7,8 @@
  * (factory time), never in the middle of a request.
  */
 
+const CONFIG_ERROR: unique symbol = Symbol.for('middy-orc.ConfigError') as never
+
 /** A configuration error, raised when a middleware is created. */
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -15,6 +17,11 @@ export class ConfigError extends Error {
   constructor(source: string, message: string) {
     super(`middy-orc: ${source} ${message}`)
     this.source = source
+    Object.defineProperty(this, CONFIG_ERROR, { value: true })
+  }
+  /** `instanceof` holds for a ConfigError from any entry point (each is a file of its own). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && Object.hasOwn(value, CONFIG_ERROR)
   }
 }
 

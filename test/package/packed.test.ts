@@ -3,10 +3,13 @@
  * with `npm pack`, installed from the tarball into a scratch project (with
  * `@middy/core` from the registry as the peer), and used from a child `node`:
  * - the three entry points import (`middy-orc`, `middy-orc/cache`,
- *   `middy-orc/leak-guard`) and share one module instance;
+ *   `middy-orc/leak-guard`); each is one self-contained file (scripts/build.mjs),
+ *   and the error classes are recognised by `instanceof` across them;
  * - a tiny Middy handler with orcCache misses, then hits;
- * - `middy-orc/cache` loads no leakGuard code and `middy-orc/leak-guard` no
- *   orcCache code (every file the child loads is recorded by a loader hook);
+ * - each entry point loads its one file and nothing else of the package:
+ *   `middy-orc/cache` no leakGuard code, `middy-orc/leak-guard` no orcCache
+ *   code (every file the child loads is recorded by a loader hook);
+ * - source maps point into src/ and carry it; declarations carry the TSDoc;
  * - the tarball holds what `files` says and nothing else;
  * - publint (strict) and arethetypeswrong (ESM-only profile) find no problem.
  *
@@ -26,7 +29,7 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -81,15 +84,17 @@ beforeAll(() => {
   ]) {
     cpSync(join(repoRoot, name), join(stage, name))
   }
-  cpSync(join(repoRoot, 'src'), join(stage, 'src'), { recursive: true })
+  for (const dir of ['src', 'scripts']) {
+    cpSync(join(repoRoot, dir), join(stage, dir), { recursive: true })
+  }
   symlinkSync(join(repoRoot, 'node_modules'), join(stage, 'node_modules'), 'dir')
-  run(
-    process.execPath,
-    [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+  run(process.execPath, [join(stage, 'scripts', 'build.mjs')], stage)
+
+  const packed = run(
+    'npm',
+    ['pack', '--json', '--ignore-scripts', '--pack-destination', work],
     stage,
   )
-
-  const packed = run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], stage)
   const [info] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[] }]
   tarball = join(work, info.filename)
   packedFiles = info.files.map((file) => file.path).sort()
@@ -132,15 +137,21 @@ describe(`the packed package (${manifest.name}@${manifest.version})`, () => {
       'README.md',
       'CHANGELOG.md',
       'LICENSE',
-      'dist/index.js',
-      'dist/index.d.ts',
-      'dist/cache/index.js',
-      'dist/cache/index.d.ts',
-      'dist/leak-guard/index.js',
-      'dist/leak-guard/index.d.ts',
+      ...['dist/index', 'dist/cache/index', 'dist/leak-guard/index', 'dist/redis/index'].flatMap(
+        (entry) => [`${entry}.js`, `${entry}.js.map`, `${entry}.d.ts`],
+      ),
     ]) {
       expect(packedFiles).toContain(file)
     }
+    // One JavaScript file per entry point: no chunks to load besides.
+    expect(packedFiles.filter((file) => file.endsWith('.js')).sort()).toEqual(
+      [
+        'dist/cache/index.js',
+        'dist/index.js',
+        'dist/leak-guard/index.js',
+        'dist/redis/index.js',
+      ].sort(),
+    )
     const stray = packedFiles.filter(
       (file) =>
         !file.startsWith('dist/') &&
@@ -154,9 +165,9 @@ describe(`the packed package (${manifest.name}@${manifest.version})`, () => {
       root: string[]
       cache: string[]
       guard: string[]
-      sameCache: boolean
-      sameGuard: boolean
-      sameConfigError: boolean
+      configErrorAcross: boolean[]
+      leakErrorAcross: boolean[]
+      notConfigError: boolean[]
       leakGuardType: string
       results: unknown[]
       calls: number
@@ -179,13 +190,39 @@ const context = { functionName: 'scratch', awsRequestId: 'r', getRemainingTimeIn
 const results = []
 for (const id of ['1', '1', '2', '1']) results.push(await handler({ pathParameters: { id } }, context))
 
+// Errors from one entry point's copy are instances of the classes of the others.
+const thrown = (make) => { try { make() } catch (error) { return error } }
+const fromGuard = thrown(() => guard.leakGuard({ mode: 'loud' }))
+const fromCache = thrown(() => cache.orcCache({ ttl: 'soon' }))
+const fromRoot = thrown(() => root.orcCache({ ttl: 'soon' }))
+const quiet = { warn: () => {} }
+let kept
+const leaky = middy(async (event) => { kept = event.card; return kept.length })
+  .use(guard.leakGuard({ mode: 'throw', logger: quiet, targets: [() => kept] }))
+const leakError = await leaky({ card: '4111111111111111' }, context).catch((error) => error)
+
 process.stdout.write(JSON.stringify({
   root: Object.keys(root).sort(),
   cache: Object.keys(cache).sort(),
   guard: Object.keys(guard).sort(),
-  sameCache: root.orcCache === cache.orcCache,
-  sameGuard: root.leakGuard === guard.leakGuard,
-  sameConfigError: root.ConfigError === cache.ConfigError,
+  configErrorAcross: [
+    fromGuard instanceof root.ConfigError,
+    fromGuard instanceof cache.ConfigError,
+    fromCache instanceof root.ConfigError,
+    fromRoot instanceof cache.ConfigError,
+    fromRoot instanceof Error,
+  ],
+  leakErrorAcross: [
+    leakError instanceof guard.LeakError,
+    leakError instanceof root.LeakError,
+    leakError instanceof Error,
+  ],
+  notConfigError: [
+    new Error('x') instanceof root.ConfigError,
+    leakError instanceof cache.ConfigError,
+    fromCache instanceof root.LeakError,
+    null instanceof root.ConfigError,
+  ],
   leakGuardType: typeof guard.leakGuard,
   results,
   calls,
@@ -199,9 +236,9 @@ process.stdout.write(JSON.stringify({
     expect(report.guard).toContain('leakGuard')
     expect(report.guard).not.toContain('orcCache')
     expect(report.leakGuardType).toBe('function')
-    expect(report.sameCache).toBe(true)
-    expect(report.sameGuard).toBe(true)
-    expect(report.sameConfigError).toBe(true)
+    expect(report.configErrorAcross).toEqual([true, true, true, true, true])
+    expect(report.leakErrorAcross).toEqual([true, true, true])
+    expect(report.notConfigError).toEqual([false, false, false, false])
     expect(report.results).toEqual([
       { id: '1', calls: 1 },
       { id: '1', calls: 1 },
@@ -246,29 +283,56 @@ register('./record-hooks.mjs', import.meta.url)
         .sort()
     }
 
-    it('middy-orc/cache loads no leakGuard code', () => {
-      const loaded = loadedBy('middy-orc/cache')
-      expect(loaded).toContain('dist/cache/index.js')
-      expect(loaded.filter((file) => file.startsWith('dist/leak-guard/'))).toEqual([])
-      expect(loaded.filter((file) => file.startsWith('dist/redis/'))).toEqual([])
+    it('middy-orc/cache loads its one file, no leakGuard or redis code', () => {
+      expect(loadedBy('middy-orc/cache')).toEqual(['dist/cache/index.js'])
     })
 
-    it('middy-orc/redis loads neither middleware', () => {
-      const loaded = loadedBy('middy-orc/redis')
-      expect(loaded).toContain('dist/redis/index.js')
-      expect(loaded.filter((file) => /^dist\/(cache|leak-guard)\//.test(file))).toEqual([])
+    it('middy-orc/redis loads its one file, neither middleware', () => {
+      expect(loadedBy('middy-orc/redis')).toEqual(['dist/redis/index.js'])
     })
 
-    it('middy-orc/leak-guard loads no orcCache code', () => {
-      const loaded = loadedBy('middy-orc/leak-guard')
-      expect(loaded).toContain('dist/leak-guard/index.js')
-      expect(loaded.filter((file) => file.startsWith('dist/cache/'))).toEqual([])
+    it('middy-orc/leak-guard loads its one file, no orcCache code', () => {
+      expect(loadedBy('middy-orc/leak-guard')).toEqual(['dist/leak-guard/index.js'])
     })
 
-    it('the root entry loads both (the recorder sees what it should)', () => {
-      const loaded = loadedBy('middy-orc')
-      expect(loaded).toContain('dist/cache/index.js')
-      expect(loaded).toContain('dist/leak-guard/index.js')
+    it('the root entry loads its one file (the recorder sees what it should)', () => {
+      expect(loadedBy('middy-orc')).toEqual(['dist/index.js'])
+    })
+  })
+
+  describe('source maps and declarations', () => {
+    const installed = (file: string) => join(project, 'node_modules', manifest.name, file)
+    const sourcesOf = (entry: string): string[] => {
+      const map = JSON.parse(readFileSync(installed(`${entry}.js.map`), 'utf8')) as {
+        sources: string[]
+        sourcesContent: string[]
+      }
+      // Each source resolves into src/ and carries the text of that file.
+      return map.sources.map((source, i) => {
+        const file = join(dirname(`${entry}.js`), source)
+        expect(file.startsWith('src/')).toBe(true)
+        expect(map.sourcesContent[i]).toBe(readFileSync(join(repoRoot, file), 'utf8'))
+        return file
+      })
+    }
+
+    it('each file maps into src/, and holds only its middleware', () => {
+      const cache = sourcesOf('dist/cache/index')
+      const guard = sourcesOf('dist/leak-guard/index')
+      const root = sourcesOf('dist/index')
+      expect(cache).toContain('src/cache/index.ts')
+      expect(cache.filter((file) => file.startsWith('src/leak-guard/'))).toEqual([])
+      expect(guard).toContain('src/leak-guard/index.ts')
+      expect(guard.filter((file) => file.startsWith('src/cache/'))).toEqual([])
+      expect(root).toEqual(
+        expect.arrayContaining(['src/cache/index.ts', 'src/leak-guard/index.ts']),
+      )
+    })
+
+    it('declarations carry the TSDoc of the options', () => {
+      const types = readFileSync(installed('dist/cache/options.d.ts'), 'utf8')
+      expect(types).toMatch(/\/\*\*[\s\S]*?\*\/\s+ttl\?:/)
+      expect(readFileSync(installed('dist/index.d.ts'), 'utf8')).toContain('./cache/index.js')
     })
   })
 

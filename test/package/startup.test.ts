@@ -19,25 +19,17 @@
  * should Node change it, this file fails instead of passing on a blind signal.
  *
  * Each case runs in a fresh child `node` (the runtime Node, 22+, as Lambda has), against
- * the current src/, transpiled file by file with esbuild (no bundling, so the module
- * graph is the one `tsc` emits) into a scratch `node_modules/middy-orc` with the
- * repository's package.json, so the package's own `exports` are used.
+ * the current src/, built by the package's own build (scripts/build.mjs: one bundled file
+ * per entry point) into a scratch `node_modules/middy-orc` with the repository's
+ * package.json, so the package's own `exports` are used.
  */
 import { spawnSync } from 'node:child_process'
-import {
-  cpSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildJs } from '../../scripts/build.mjs'
 import { runtimeNode } from '../e2e/harness/node-binary.js'
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
@@ -175,19 +167,9 @@ const lambdaEnv = {
 }
 
 beforeAll(async () => {
-  // The package as installed: the repository's package.json, dist/ built from src/ now.
-  const sources = readdirSync(join(repoRoot, 'src'), { recursive: true, encoding: 'utf8' })
-    .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))
-    .map((file) => join(repoRoot, 'src', file))
-  await build({
-    entryPoints: sources,
-    outbase: join(repoRoot, 'src'),
-    outdir: join(packageDir, 'dist'),
-    format: 'esm',
-    platform: 'node',
-    target: 'node22',
-    logLevel: 'silent',
-  })
+  // The package as installed: the repository's package.json, dist/ built from src/ now by
+  // the package's own build (one bundled file per entry point).
+  await buildJs({ root: repoRoot, outdir: join(packageDir, 'dist') })
   cpSync(join(repoRoot, 'package.json'), join(packageDir, 'package.json'))
   // Its dependency and peer, from the repository (their own imports resolve from there).
   for (const name of ['lru-cache', '@middy']) {

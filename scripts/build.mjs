@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+/**
+ * The build: `npm run build` (or `node scripts/build.mjs`).
+ *
+ * The entry points are the package's `exports` in package.json, and only there: each
+ * `"./name": { "types": "./dist/name/index.d.ts", "default": "./dist/name/index.js" }`
+ * is built from `src/name/index.ts` (the same path, `.ts` for `.js`). A new entry point,
+ * say `middy-orc/redis`, is one more `exports` entry and its `src/redis/index.ts`.
+ *
+ * - JavaScript: esbuild bundles each entry point into ONE self-contained, minified ES
+ *   module file, with a source map (`sources` into src/, with their contents). Bare
+ *   imports (`lru-cache`, `@middy/core`, peers, `node:*`) stay imports: dependencies are
+ *   never copied in. Why one file: on Node 24 without a compile cache each further ES
+ *   module file of a graph costs about as much as compiling 3 KB of code (resolve, read,
+ *   compile, link), and the old file-per-module output was 8 files for the cache
+ *   (bench/startup.mjs, README "Start-up").
+ *   Consequence: two entry points do not share module instances. Nothing relies on it:
+ *   the classes users test with `instanceof` (ConfigError, LeakError) recognise
+ *   instances from any copy (`Symbol.hasInstance`), and the cache store's brand is a
+ *   registered symbol. A project should still import from one entry point, or from
+ *   the subpaths, not both, to load the code once.
+ * - Declarations: `tsc -p tsconfig.build.json` (declarations only, with their maps and
+ *   the TSDoc), one `.d.ts` per source file, so new source files need no change here.
+ *
+ * Usable from tests: `buildJs({ root, outdir })` builds the JavaScript of the package at
+ * `root` (its package.json and src/) into `outdir`.
+ */
+import { spawnSync } from 'node:child_process'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url))
+
+/**
+ * The entry points from package.json `exports`: `{ subpath, source, output, types }` with
+ * paths relative to the package root. Throws on an export this build cannot make.
+ */
+export const entryPoints = (root = repoRoot) => {
+  const { exports } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+  return Object.entries(exports)
+    .filter(([subpath]) => subpath !== './package.json')
+    .map(([subpath, target]) => {
+      const output = typeof target === 'string' ? target : target.default
+      const match = /^\.\/dist\/(.+)\.js$/.exec(output ?? '')
+      if (match === null) {
+        throw new Error(`exports["${subpath}"]: expected "default": "./dist/<path>.js"`)
+      }
+      const source = `src/${match[1]}.ts`
+      if (!existsSync(join(root, source))) {
+        throw new Error(`exports["${subpath}"]: no ${source} to build ${output} from`)
+      }
+      const types = typeof target === 'string' ? undefined : target.types
+      if (types !== `./dist/${match[1]}.d.ts`) {
+        throw new Error(`exports["${subpath}"]: expected "types": "./dist/${match[1]}.d.ts"`)
+      }
+      return { subpath, source, output: output.slice(2), types: types.slice(2) }
+    })
+}
+
+/** Bundles every entry point of the package at `root` into `outdir` (default its dist/). */
+export const buildJs = async ({ root = repoRoot, outdir = join(root, 'dist') } = {}) => {
+  const entries = entryPoints(root)
+  // One esbuild run per entry point: each output holds all it needs (no shared chunks).
+  const results = await Promise.all(
+    entries.map(({ source, output }) =>
+      build({
+        absWorkingDir: root,
+        entryPoints: [source],
+        outfile: join(outdir, relative('dist', output)),
+        bundle: true,
+        packages: 'external',
+        platform: 'node',
+        format: 'esm',
+        target: 'node22',
+        minify: true,
+        sourcemap: 'linked',
+        sourcesContent: true,
+        legalComments: 'none',
+        metafile: true,
+        logLevel: 'warning',
+      }),
+    ),
+  )
+  return entries.map((entry, i) => ({
+    ...entry,
+    inputs: Object.keys(results[i].metafile.inputs).sort(),
+  }))
+}
+
+const main = async () => {
+  const dist = join(repoRoot, 'dist')
+  rmSync(dist, { recursive: true, force: true })
+  const built = await buildJs()
+  const tsc = spawnSync(
+    process.execPath,
+    [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    { cwd: repoRoot, stdio: 'inherit' },
+  )
+  if (tsc.status !== 0) process.exit(tsc.status ?? 1)
+  for (const { subpath, types } of built) {
+    if (!existsSync(join(repoRoot, types))) {
+      console.error(`${subpath}: tsc emitted no ${types}`)
+      process.exit(1)
+    }
+  }
+  console.log(
+    `built ${built.map(({ subpath, output }) => `${subpath} → ${output}`).join(', ')}, and declarations`,
+  )
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main()
