@@ -24,6 +24,8 @@ export interface Entry {
   frozen: boolean
   /** When it was stored, on the cache's clock (ms). */
   readonly storedAt: number
+  /** How old it already was when stored, in ms (the `Age` it came with, or its apparent age). */
+  readonly initialAge: number
   /** When it stops being fresh, on the cache's clock (ms). */
   readonly expiresAt: number
   /** HTTP: the response said a shared cache may serve it to anyone. */

@@ -19,14 +19,15 @@ import {
   hitResponse,
   ifNoneMatchHits,
   readHttpRequest,
-  requestCacheDirectives,
   withHeaders,
 } from './http.js'
+import { invalidates, invalidationKeys, SAFE_METHODS } from './invalidate.js'
 import { type CompiledKey, compileKey, type KeyValue, normaliseKey } from './key.js'
 import { findSync, isFresh } from './lookup.js'
 import { LruTier } from './lru-tier.js'
 import { checkOutermost, runPowertoolsCleanups } from './middy-glue.js'
 import { type OrcCacheEventType, type OrcCacheOptions, resolveCacheOptions } from './options.js'
+import { requestCacheDirectives } from './rules.js'
 import { type Flight, SingleFlight } from './single-flight.js'
 import { deepFreeze } from './snapshot.js'
 import { defaultCacheable, planStore, statusOf, writePlan } from './store.js'
@@ -34,6 +35,7 @@ import { defaultCacheable, planStore, statusOf, writePlan } from './store.js'
 export { ConfigError } from '../shared/env.js'
 export type { WarnLogger } from '../shared/log-once.js'
 export type { KeyValue } from './key.js'
+export { SURROGATE_CAPABILITY, SURROGATE_TOKEN } from './rules.js'
 export {
   defaults as orcCacheDefaults,
   type OrcCacheEventType,
@@ -197,6 +199,8 @@ export const orcCache = <
   const readHttp = resolved.http ? readHttpRequest : passThrough
   /** Where a miss leaves its state for `after`, in the request's own internal state. */
   const pendingSlot = Symbol('orcCache.pending')
+  /** Where an unsafe request leaves its HTTP reading, for invalidation in `after`. */
+  const unsafeSlot = Symbol('orcCache.unsafe')
   const flights = new SingleFlight()
   const now = () => performance.now()
   let orderChecked = false
@@ -232,7 +236,7 @@ export const orcCache = <
     }
     let response = entry.value
     if (entry.kind === HTTP) {
-      const age = Math.max(0, Math.floor((at - entry.storedAt) / 1000))
+      const age = Math.max(0, Math.floor((entry.initialAge + at - entry.storedAt) / 1000))
       const notModified =
         http !== undefined && ifNoneMatchHits(http.headers['if-none-match'], entry.etag)
       response = hitResponse(
@@ -261,7 +265,11 @@ export const orcCache = <
   const lookup = (request: Req): void | Promise<void> => {
     const http = readHttp(request.event) as HttpRequest | undefined
     let key: string | undefined
-    if (http !== undefined && !methods.has(http.method)) return bypass()
+    if (http !== undefined && !methods.has(http.method)) {
+      // An unsafe method may change what is stored: `after` invalidates on success.
+      if (!SAFE_METHODS.has(http.method)) (request.internal as Internal)[unsafeSlot] = http
+      return bypass()
+    }
     try {
       key = userKey ? userKey(request.event, request.context) : http && defaultHttpKey(http)
     } catch (error) {
@@ -398,9 +406,26 @@ export const orcCache = <
   const answerStale = (request: Req, pending: Pending) =>
     answer(request, pending.stale as Entry, pending.key, pending.http, 'STALE', now())
 
+  /** After a successful unsafe request: drops what is stored for its target (RFC 9111 §4.4). */
+  const invalidate = (request: Req, http: HttpRequest): void => {
+    ;(request.internal as Internal)[unsafeSlot] = undefined
+    const response = request.response as Record<string, unknown> | undefined
+    if (!invalidates(statusOf(response))) return
+    try {
+      const own = userKey ? userKey(request.event, request.context) : undefined
+      for (const key of invalidationKeys(http, response ?? {}, own, !userKey)) l1.deleteFamily(key)
+    } catch (error) {
+      logFailure('invalidating after an unsafe method', error, 'entries were kept')
+    }
+  }
+
   const cacheStore = (request: Req): void | Promise<void> => {
     const pending = takePending(request)
-    if (pending === undefined) return
+    if (pending === undefined) {
+      const unsafe = (request.internal as Internal | undefined)?.[unsafeSlot]
+      if (unsafe !== undefined) invalidate(request, unsafe as HttpRequest)
+      return
+    }
     let stored = false
     try {
       const response = request.response as TResult

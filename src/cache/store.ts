@@ -4,7 +4,8 @@
  * {@link planStore} decides; {@link writePlan} writes a plan into a tier.
  */
 import { ENTRY_OVERHEAD_BYTES, type Entry, HTTP, PLAIN, VARY, varyKey } from './entry.js'
-import { decideStore, type HttpRequest, type HttpRules, type StoreDecision } from './http.js'
+import { type HttpRequest, withoutConnectionFields } from './http.js'
+import { decideStore, type HttpRules, type StoreDecision } from './rules.js'
 import { snapshot, stringBytes } from './snapshot.js'
 import type { CacheTier } from './tier.js'
 
@@ -69,7 +70,9 @@ export const planStore = (input: StoreInput): StorePlan | StoreRefusal => {
   } else if (!input.allowed) {
     return { ok: false, key }
   }
-  const copy = snapshot(response)
+  const copy = snapshot(
+    decision ? withoutConnectionFields(response as Record<string, unknown>) : response,
+  )
   if (!copy.ok) {
     const where = copy.path ? ` at ${copy.path}` : ''
     return {
@@ -93,6 +96,7 @@ export const planStore = (input: StoreInput): StorePlan | StoreRefusal => {
     value: copy.value,
     frozen: false,
     storedAt: input.at,
+    initialAge: decision?.initialAge ?? 0,
     expiresAt: input.at + (decision?.ttl ?? input.ttl),
     shareable: decision?.shareable === true,
     etag: decision?.etag,
