@@ -35,13 +35,13 @@ import { defaultCacheable, planStore, statusOf, writePlan } from './store.js'
 export { ConfigError } from '../shared/env.js'
 export type { WarnLogger } from '../shared/log-once.js'
 export type { KeyValue } from './key.js'
-export { SURROGATE_CAPABILITY, SURROGATE_TOKEN } from './rules.js'
 export {
   defaults as orcCacheDefaults,
   type OrcCacheEventType,
   type OrcCacheKeyFunction,
   type OrcCacheOptions,
 } from './options.js'
+export { SURROGATE_CAPABILITY, SURROGATE_TOKEN } from './rules.js'
 
 /** Counters since the cache was created, and its current size. */
 export interface OrcCacheStats {

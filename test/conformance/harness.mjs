@@ -19,16 +19,16 @@
  *
  * Everything listens on 127.0.0.1 and binds a free port.
  */
-import { request as httpRequest, createServer } from 'node:http'
+import { createServer, request as httpRequest } from 'node:http'
 import middy from '@middy/core'
-import { runTests, getResults } from 'http-cache-tests/client/runner.mjs'
+import { getResults, runTests } from 'http-cache-tests/client/runner.mjs'
 import { determineTestResult } from 'http-cache-tests/lib/display.mjs'
 import published from 'http-cache-tests/results/index.mjs'
 import handleConfig from 'http-cache-tests/server/handle-config.mjs'
 import handleState from 'http-cache-tests/server/handle-state.mjs'
 import handleTest from 'http-cache-tests/server/handle-test.mjs'
-import surrogate from 'http-cache-tests/tests/surrogate-control.mjs'
 import suites from 'http-cache-tests/tests/index.mjs'
+import surrogate from 'http-cache-tests/tests/surrogate-control.mjs'
 import fetch from 'node-fetch'
 
 const LOOPBACK = '127.0.0.1'
@@ -86,7 +86,8 @@ export const toV2Event = (request, body) => {
   headers['x-forwarded-for'] = request.socket.remoteAddress ?? LOOPBACK
   headers['x-forwarded-port'] = String(request.socket.localPort ?? 443)
   headers['x-forwarded-proto'] = 'https'
-  headers['x-amzn-trace-id'] = `Root=1-${Date.now().toString(16)}-${String(++requestCount).padStart(24, '0')}`
+  headers['x-amzn-trace-id'] =
+    `Root=1-${Date.now().toString(16)}-${String(++requestCount).padStart(24, '0')}`
   const now = Date.now()
   const event = {
     version: '2.0',
@@ -161,7 +162,13 @@ export const proxyToOrigin = (originPort, surrogateCapability) => async (event) 
   const target = event.rawQueryString ? `${event.rawPath}?${event.rawQueryString}` : event.rawPath
   return new Promise((resolve, reject) => {
     const outgoing = httpRequest(
-      { host: LOOPBACK, port: originPort, method: event.requestContext.http.method, path: target, headers },
+      {
+        host: LOOPBACK,
+        port: originPort,
+        method: event.requestContext.http.method,
+        path: target,
+        headers,
+      },
       (response) => {
         const chunks = []
         response.on('data', (chunk) => chunks.push(chunk))
@@ -219,7 +226,13 @@ export const startGateway = async (originPort, handler) => {
     const route = new URL(request.url, 'http://gateway').pathname.split('/')[1]
     if (route !== 'test') {
       const upstream = httpRequest(
-        { host: LOOPBACK, port: originPort, method: request.method, path: request.url, headers: request.headers },
+        {
+          host: LOOPBACK,
+          port: originPort,
+          method: request.method,
+          path: request.url,
+          headers: request.headers,
+        },
         (reply) => {
           response.writeHead(reply.statusCode ?? 502, reply.headers)
           reply.pipe(response)

@@ -70,7 +70,9 @@ const row = (cells) => `| ${cells.join(' | ')} |`
 console.log(
   `## orcCache (default options, behind an API Gateway HTTP API emulator) under http-cache-tests\n`,
 )
-console.log(`Suite run in ${seconds} s, ${tests.size} tests. Published results ship in the package.\n`)
+console.log(
+  `Suite run in ${seconds} s, ${tests.size} tests. Published results ship in the package.\n`,
+)
 console.log(
   row(['', 'required ✅', 'required ⛔', 'optional ✅', 'optional ⚠️', 'dependency/setup/other']),
 )
@@ -81,9 +83,7 @@ for (const s of summary) {
   )
 }
 
-console.log(
-  `\n${all ? 'Every test' : 'Tests orcCache does not pass (required and optional)'}:\n`,
-)
+console.log(`\n${all ? 'Every test' : 'Tests orcCache does not pass (required and optional)'}:\n`)
 console.log(row(['test', 'kind', ...columns.map((c) => c.name)]))
 console.log(row(['---', '---', ...columns.map(() => ':-:')]))
 for (const [id, test] of tests) {
