@@ -28,6 +28,13 @@ export interface Entry {
   readonly initialAge: number
   /** When it stops being fresh, on the cache's clock (ms). */
   readonly expiresAt: number
+  /**
+   * Until when it may still answer a failure (`staleIfError`, or the response's
+   * `stale-if-error`), on the cache's clock (ms); past that it is dropped when read.
+   */
+  readonly staleUntil: number
+  /** HTTP: the response's `Last-Modified` (else its `Date`) in ms since the epoch, for `If-Modified-Since`; else `NaN`. */
+  readonly lastModified: number
   /** HTTP: the response said a shared cache may serve it to anyone. */
   readonly shareable: boolean
   /** HTTP: the response's ETag, for `If-None-Match`. */

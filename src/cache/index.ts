@@ -13,14 +13,9 @@ import type { MiddlewareObj, Request } from '@middy/core'
 import type { Context } from 'aws-lambda'
 import { ConfigError } from '../shared/env.js'
 import { createLogOnce, errorName, type WarnLogger } from '../shared/log-once.js'
+import { notModifiedSince } from './conditional.js'
 import { defaultHttpKey, type Entry, HTTP, principalKey } from './entry.js'
-import {
-  type HttpRequest,
-  hitResponse,
-  ifNoneMatchHits,
-  readHttpRequest,
-  withHeaders,
-} from './http.js'
+import { type HttpRequest, hitResponse, readHttpRequest, withHeaders } from './http.js'
 import { invalidates, invalidationKeys, SAFE_METHODS } from './invalidate.js'
 import { type CompiledKey, compileKey, type KeyValue, normaliseKey } from './key.js'
 import { findSync, isFresh } from './lookup.js'
@@ -237,8 +232,7 @@ export const orcCache = <
     let response = entry.value
     if (entry.kind === HTTP) {
       const age = Math.max(0, Math.floor((entry.initialAge + at - entry.storedAt) / 1000))
-      const notModified =
-        http !== undefined && ifNoneMatchHits(http.headers['if-none-match'], entry.etag)
+      const notModified = http !== undefined && notModifiedSince(http, entry)
       response = hitResponse(
         entry.value as Record<string, unknown>,
         age,
@@ -260,7 +254,7 @@ export const orcCache = <
 
   /** The L1 record for `key` (see `findSync`): fresh, or inside the `staleIfError` window. */
   const find = (key: string, http: HttpRequest | undefined, at: number): Entry | undefined =>
-    findSync(l1, key, http, at, staleIfError)
+    findSync(l1, key, http, at)
 
   const lookup = (request: Req): void | Promise<void> => {
     const http = readHttp(request.event) as HttpRequest | undefined
@@ -370,11 +364,12 @@ export const orcCache = <
       rules: httpRules,
       ttl,
       maxEntryBytes,
+      staleIfError,
       shareWhenPublic,
       at: now(),
     })
     if (!plan.ok) return reject(plan.key, plan.code, plan.message)
-    writePlan(l1, plan, plan.vary && l1.peek(plan.markerKey), staleIfError)
+    writePlan(l1, plan, plan.vary && l1.peek(plan.markerKey))
     counters.stores++
     emit?.('store', plan.key)
     return true

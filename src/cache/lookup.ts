@@ -11,9 +11,8 @@ import { type Entry, VARY, varyKey } from './entry.js'
 import type { HttpRequest } from './http.js'
 import type { SyncTier } from './tier.js'
 
-/** Whether a record may still be used at `at`: fresh, or inside the stale window. */
-export const usable = (entry: Entry, at: number, staleWindow: number): boolean =>
-  entry.expiresAt + staleWindow > at
+/** Whether a record may still be used at `at`: fresh, or inside its stale window. */
+export const usable = (entry: Entry, at: number): boolean => entry.staleUntil > at
 
 /** Whether a record is fresh at `at`. */
 export const isFresh = (entry: Entry, at: number): boolean => entry.expiresAt > at
@@ -27,9 +26,8 @@ export const variantKey = (
   key: string,
   http: HttpRequest | undefined,
   at: number,
-  staleWindow: number,
 ): string | undefined =>
-  http === undefined || !usable(marker, at, staleWindow)
+  http === undefined || !usable(marker, at)
     ? undefined
     : varyKey(key, marker.vary as readonly string[], http)
 
@@ -43,18 +41,17 @@ export const findSync = (
   key: string,
   http: HttpRequest | undefined,
   at: number,
-  staleWindow: number,
 ): Entry | undefined => {
   let found = key
   let entry = tier.get(key)
   if (entry?.kind === VARY) {
-    const variant = variantKey(entry, key, http, at, staleWindow)
+    const variant = variantKey(entry, key, http, at)
     if (variant === undefined) return undefined
     found = variant
     entry = tier.get(found)
     if (entry?.kind === VARY) return undefined
   }
-  if (entry === undefined || usable(entry, at, staleWindow)) return entry
+  if (entry === undefined || usable(entry, at)) return entry
   tier.delete(found)
   return undefined
 }

@@ -199,6 +199,10 @@ export interface StoreDecision {
   readonly shareable: boolean
   /** The response's validator, for `If-None-Match`. */
   readonly etag: string | undefined
+  /** `Last-Modified`, else `Date`, in ms since the epoch (`NaN` if neither is valid), for `If-Modified-Since`. */
+  readonly lastModified: number
+  /** The response's `stale-if-error` (RFC 5861) in ms; 0 when it has none. */
+  readonly staleIfError: number
 }
 
 /** HTTP rules in force, from the cache's options. */
@@ -278,6 +282,7 @@ export const decideStore = (
   // RFC 9111 §4.2.3: apparent age from Date, and the Age the response carries.
   const apparentAge = Number.isNaN(date) ? 0 : Math.max(0, nowMs - date)
   const initialAge = Math.max(apparentAge, (age ?? 0) * 1000)
+  const lastModified = parseHttpDate(headerOf(response, 'last-modified'), nowMs)
   const cap = negative ? Math.min(rules.negativeTtl, rules.ttl) : rules.ttl
   const ttl = Math.min(cap, lifetime - initialAge)
   // NaN (an invalid Age, max-age or Expires) fails this test: the response is stale.
@@ -288,6 +293,8 @@ export const decideStore = (
         vary,
         shareable: directives.has('public') || directives.has('s-maxage'),
         etag: headerOf(response, 'etag'),
+        lastModified: Number.isNaN(lastModified) ? date : lastModified,
+        staleIfError: (deltaSeconds(directives.get('stale-if-error') ?? '') || 0) * 1000,
       }
     : undefined
 }

@@ -34,6 +34,8 @@ export interface StoreInput {
   readonly rules: HttpRules
   readonly ttl: number
   readonly maxEntryBytes: number
+  /** The `staleIfError` option (ms): how long an expired entry may still answer a failure. */
+  readonly staleIfError: number
   readonly shareWhenPublic: boolean
   /** The cache's clock now (ms). */
   readonly at: number
@@ -91,13 +93,16 @@ export const planStore = (input: StoreInput): StorePlan | StoreRefusal => {
       message: `a response of about ${bytes} bytes was not cached: maxEntryBytes is ${input.maxEntryBytes}`,
     }
   }
+  const expiresAt = input.at + (decision?.ttl ?? input.ttl)
   const entry: Entry = {
     kind: decision ? HTTP : PLAIN,
     value: copy.value,
     frozen: false,
     storedAt: input.at,
     initialAge: decision?.initialAge ?? 0,
-    expiresAt: input.at + (decision?.ttl ?? input.ttl),
+    expiresAt,
+    staleUntil: expiresAt + Math.max(input.staleIfError, decision?.staleIfError ?? 0),
+    lastModified: decision?.lastModified ?? Number.NaN,
     shareable: decision?.shareable === true,
     etag: decision?.etag,
     vary: undefined,
@@ -119,12 +124,7 @@ export const planStore = (input: StoreInput): StorePlan | StoreRefusal => {
  * variant under it), then the record. `previous` is what the tier holds under
  * the marker's key now, if it can tell.
  */
-export const writePlan = (
-  tier: CacheTier,
-  plan: StorePlan,
-  previous: Entry | undefined,
-  keepStaleMs: number,
-): void => {
+export const writePlan = (tier: CacheTier, plan: StorePlan, previous: Entry | undefined): void => {
   const { entry, vary } = plan
   if (vary !== undefined) {
     const marker: Entry = {
@@ -133,11 +133,12 @@ export const writePlan = (
       value: undefined,
       frozen: true,
       expiresAt: Math.max(entry.expiresAt, previous?.kind === VARY ? previous.expiresAt : 0),
+      staleUntil: Math.max(entry.staleUntil, previous?.kind === VARY ? previous.staleUntil : 0),
       etag: undefined,
       vary,
     }
     const bytes = stringBytes(plan.markerKey) + ENTRY_OVERHEAD_BYTES + vary.join().length
-    tier.set(plan.markerKey, marker, bytes, keepStaleMs)
+    tier.set(plan.markerKey, marker, bytes)
   }
-  tier.set(plan.key, entry, plan.bytes, keepStaleMs)
+  tier.set(plan.key, entry, plan.bytes)
 }

@@ -24,9 +24,9 @@ export interface CacheTier<TRead extends TierRead = TierRead> {
   get(key: string): TRead
   /**
    * Keeps `entry` under `key`. `bytes` is its estimated size (the tier may refuse
-   * or evict on it); `entry.expiresAt` plus `keepStaleMs` is when it may be dropped.
+   * or evict on it); after `entry.staleUntil` it may be dropped.
    */
-  set(key: string, entry: Entry, bytes: number, keepStaleMs: number): void | Promise<void>
+  set(key: string, entry: Entry, bytes: number): void | Promise<void>
   /** Reads without touching recency (for decisions while storing); may be absent. */
   peek?(key: string): Entry | undefined
   /** Removes one record. */

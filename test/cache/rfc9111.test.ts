@@ -425,3 +425,78 @@ describe('Connection (RFC 9111 §3.1)', () => {
     expect(hit.headers).not.toHaveProperty('connection')
   })
 })
+
+describe('If-Modified-Since on a hit (RFC 9110 §13.1.3, §13.2.2)', () => {
+  const lastModified = new Date(NOW - 3_600_000).toUTCString()
+  const stored = () =>
+    origin(() => ({
+      statusCode: 200,
+      headers: { 'cache-control': 'max-age=600', 'last-modified': lastModified, etag: '"v1"' },
+      body: 'x',
+    }))
+
+  it('answers 304 when the stored Last-Modified is not after the date', async () => {
+    const { send } = stored()
+    await send(request())
+    const same = await send(request('GET', '/items/1', { 'if-modified-since': lastModified }))
+    expect(same.statusCode).toBe(304)
+    expect(same.body).toBe('')
+    const later = new Date(NOW).toUTCString()
+    expect(
+      (await send(request('GET', '/items/1', { 'if-modified-since': later }))).statusCode,
+    ).toBe(304)
+  })
+
+  it('answers 200 when modified since, for an invalid date, and when If-None-Match does not match', async () => {
+    const { send } = stored()
+    await send(request())
+    const earlier = new Date(NOW - 7_200_000).toUTCString()
+    for (const headers of <Array<Record<string, string>>>[
+      { 'if-modified-since': earlier },
+      { 'if-modified-since': 'yesterday' },
+      // If-None-Match decides alone when present.
+      { 'if-modified-since': lastModified, 'if-none-match': '"v0"' },
+    ]) {
+      const response = await send(request('GET', '/items/1', headers))
+      expect(response.statusCode).toBe(200)
+      expect(response.headers?.['x-orc-cache']).toBe('HIT')
+    }
+  })
+})
+
+describe('stale-if-error (RFC 5861) beside the staleIfError option', () => {
+  it('a response’s stale-if-error lets an expired entry answer a failure for that long', async () => {
+    vi.useFakeTimers({ now: NOW })
+    let fail = false
+    const { send } = origin(() => {
+      if (fail) return { statusCode: 503, body: 'down' }
+      return {
+        statusCode: 200,
+        headers: { 'cache-control': 'max-age=1, stale-if-error=60' },
+        body: 'ok',
+      }
+    })
+    await send(request())
+    fail = true
+    vi.advanceTimersByTime(30_000)
+    const stale = await send(request())
+    expect(stale.body).toBe('ok')
+    expect(stale.headers?.['x-orc-cache']).toBe('STALE')
+    vi.advanceTimersByTime(31_000)
+    expect((await send(request())).statusCode).toBe(503)
+  })
+
+  it('without it (and without the option) an expired entry is never served', async () => {
+    vi.useFakeTimers({ now: NOW })
+    let fail = false
+    const { send } = origin(() =>
+      fail
+        ? { statusCode: 503, body: 'down' }
+        : { statusCode: 200, headers: { 'cache-control': 'max-age=1' }, body: 'ok' },
+    )
+    await send(request())
+    fail = true
+    vi.advanceTimersByTime(2_000)
+    expect((await send(request())).statusCode).toBe(503)
+  })
+})
