@@ -46,7 +46,6 @@ const READ_HEADERS = new Map([
   ['x-amzn-oidc-accesstoken', true],
   ['cookie', false],
   ['if-none-match', false],
-  ['if-modified-since', false],
   ['cache-control', false],
   ['pragma', false],
 ])
