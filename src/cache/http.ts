@@ -1,7 +1,7 @@
 /**
  * HTTP awareness: reading API Gateway (REST v1, HTTP API v2), ALB and Lambda
- * Function URL events, and the shared-cache rules of RFC 9111 that decide
- * whether and how long a response may be stored and who may be served it.
+ * Function URL events, and building the responses a hit answers with. The rules
+ * that decide whether and how long a response may be stored are in `rules.ts`.
  *
  * Pure functions of plain data: no Middy here.
  */
@@ -202,93 +202,6 @@ export const digest = (text: string): string => {
   return crypto.createHash('sha256').update(text).digest('base64url')
 }
 
-/** Cache-Control directives, lower-case names; a directive without a value maps to `''`. */
-const parseCacheControl = (header = ''): Map<string, string> => {
-  const directives = new Map<string, string>()
-  for (const part of header.split(',')) {
-    const eq = part.indexOf('=')
-    const name = (eq === -1 ? part : part.slice(0, eq)).trim().toLowerCase()
-    const value = eq === -1 ? '' : part.slice(eq + 1).trim()
-    if (name !== '' && !directives.has(name)) directives.set(name, value.replace(/^"(.*)"$/, '$1'))
-  }
-  return directives
-}
-
-/** Whole seconds (`delta-seconds`) in ms; `undefined` for anything else. */
-const seconds = (value: string | undefined): number | undefined =>
-  value !== undefined && /^\d+$/.test(value) ? Number(value) * 1000 : undefined
-
-/** What the HTTP rules decided for a response they allow storing. */
-export interface StoreDecision {
-  /** Time to live in ms: the response's own freshness, capped by the configured ttl. */
-  readonly ttl: number
-  /** Request header names the response varies on (lower-case, sorted), if any. */
-  readonly vary: readonly string[] | undefined
-  /** True when the response says a shared cache may serve it to anyone (`public`, `s-maxage`). */
-  readonly shareable: boolean
-  /** The response's validator, for `If-None-Match`. */
-  readonly etag: string | undefined
-}
-
-/** HTTP rules in force, from the cache's options. */
-export interface HttpRules {
-  /** Configured ttl (ms), the cap on any freshness a response asks for. */
-  readonly ttl: number
-  /** TTL (ms) for 404/410 responses; 0 disables negative caching. */
-  readonly negativeTtl: number
-}
-
-/**
- * Decides whether an HTTP response may be stored by a shared cache, and for how
- * long (RFC 9111 §3 and §4.2.1); `undefined` means it may not. `statusAllowed`
- * is the cacheable check for the status (2xx by default, or the user's own rule).
- */
-export const decideStore = (
-  response: Bag,
-  rules: HttpRules,
-  statusAllowed: boolean,
-  nowMs: number = Date.now(),
-): StoreDecision | undefined => {
-  const status = response.statusCode
-  const negative = !statusAllowed && (status === 404 || status === 410) && rules.negativeTtl > 0
-  if (!statusAllowed && !negative) return undefined
-  const cacheControl = parseCacheControl(headerOf(response, 'cache-control'))
-  // Not for a shared cache, or must not be reused unchecked; or it sets a cookie.
-  if (
-    cacheControl.has('no-store') ||
-    cacheControl.has('private') ||
-    cacheControl.has('no-cache') ||
-    headerOf(response, 'set-cookie') !== undefined ||
-    (Array.isArray(response.cookies) && response.cookies.length > 0)
-  ) {
-    return undefined
-  }
-  let vary = headerOf(response, 'vary')
-    ?.split(',')
-    .map((name) => name.trim().toLowerCase())
-    .filter((name) => name !== '')
-  // `Vary: *`: the response depends on more than the request's headers.
-  if (vary?.includes('*')) return undefined
-  vary = vary?.length ? [...new Set(vary)].sort() : undefined
-  const sMaxAge = seconds(cacheControl.get('s-maxage'))
-  let freshness = sMaxAge ?? seconds(cacheControl.get('max-age'))
-  const expires = headerOf(response, 'expires')
-  // An invalid Expires (such as "0") means already expired (RFC 9111 §5.3).
-  if (freshness === undefined && expires !== undefined) {
-    const at = Date.parse(expires)
-    freshness = Number.isNaN(at) ? 0 : at - nowMs
-  }
-  const ttl = Math.min(negative ? rules.negativeTtl : rules.ttl, rules.ttl, freshness ?? rules.ttl)
-  return ttl > 0
-    ? {
-        ttl,
-        vary,
-        shareable: cacheControl.has('public') || sMaxAge !== undefined,
-        etag: headerOf(response, 'etag'),
-      }
-    : undefined
-}
-
 /** Weak comparison of `If-None-Match` with an ETag (RFC 9110 §13.1.2). */
 export const ifNoneMatchHits = (
   ifNoneMatch: string | undefined,
@@ -299,20 +212,6 @@ export const ifNoneMatchHits = (
   return ifNoneMatch
     .split(',')
     .some((tag) => tag.trim() === '*' || weakless(tag) === weakless(etag))
-}
-
-/** Request Cache-Control directives a client may use to skip the cache (only when allowed). */
-export const requestCacheDirectives = (
-  request: HttpRequest,
-): { noCache: boolean; noStore: boolean } => {
-  const directives = parseCacheControl(request.headers['cache-control'])
-  return {
-    noCache:
-      directives.has('no-cache') ||
-      directives.get('max-age') === '0' ||
-      parseCacheControl(request.headers.pragma).has('no-cache'),
-    noStore: directives.has('no-store'),
-  }
 }
 
 /** Headers a 304 carries over from the stored response (RFC 9110 §15.4.5). */
@@ -371,4 +270,45 @@ export const hitResponse = (
   }
   const empty = isMultiValue(stored) ? { multiValueHeaders: {} } : {}
   return withHeaders({ statusCode: 304, ...empty, body: '' }, { ...kept, ...extra })
+}
+
+/**
+ * The target (path plus canonical query, as in {@link HttpRequest.target}) that
+ * a `Location` or `Content-Location` value names, resolved against the request;
+ * `undefined` when it is on another origin (or cannot be parsed).
+ */
+export const sameOriginTarget = (reference: string, http: HttpRequest): string | undefined => {
+  const context = http.event.requestContext
+  const host =
+    headerOf(http.event, 'host') ??
+    (isBag(context) && typeof context.domainName === 'string' ? context.domainName : 'localhost')
+  try {
+    const base = new URL(`https://${host}${http.target}`)
+    const url = new URL(reference.trim(), base)
+    if (url.host !== base.host) return undefined
+    const query = url.search.length > 1 ? canonicalQuery(url.search.slice(1).split('&')) : ''
+    return query === '' ? url.pathname : `${url.pathname}?${query}`
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The response without `Connection` and the fields it lists (RFC 9111 §3.1: a
+ * cache does not store them); the response itself when it has no `Connection`.
+ */
+export const withoutConnectionFields = (response: Bag): Bag => {
+  const connection = headerOf(response, 'connection')
+  if (connection === undefined) return response
+  const drop = new Set(['connection'])
+  for (const name of connection.split(',')) drop.add(name.trim().toLowerCase())
+  const copy: Bag = { ...response }
+  for (const field of ['headers', 'multiValueHeaders']) {
+    const bag = response[field]
+    if (!isBag(bag)) continue
+    const kept: Bag = {}
+    for (const name in bag) if (!drop.has(name.toLowerCase())) kept[name] = bag[name]
+    copy[field] = kept
+  }
+  return copy
 }

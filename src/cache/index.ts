@@ -11,33 +11,21 @@
  */
 import type { MiddlewareObj, Request } from '@middy/core'
 import type { Context } from 'aws-lambda'
-import { LRUCache } from 'lru-cache'
-import { ORC_CACHE_BRAND } from '../shared/brand.js'
 import { ConfigError } from '../shared/env.js'
 import { createLogOnce, errorName, type WarnLogger } from '../shared/log-once.js'
-import {
-  decideStore,
-  digest,
-  type HttpRequest,
-  hasProperties,
-  headerOf,
-  hitResponse,
-  ifNoneMatchHits,
-  readHttpRequest,
-  requestCacheDirectives,
-  type StoreDecision,
-  withHeaders,
-} from './http.js'
-import {
-  type CompiledKey,
-  compileKey,
-  DERIVED_MARK,
-  derivedPrefix,
-  type KeyValue,
-  normaliseKey,
-} from './key.js'
+import { notModifiedSince } from './conditional.js'
+import { defaultHttpKey, type Entry, HTTP, principalKey } from './entry.js'
+import { type HttpRequest, hitResponse, readHttpRequest, withHeaders } from './http.js'
+import { invalidates, invalidationKeys, SAFE_METHODS } from './invalidate.js'
+import { type CompiledKey, compileKey, type KeyValue, normaliseKey } from './key.js'
+import { findSync, isFresh } from './lookup.js'
+import { LruTier } from './lru-tier.js'
+import { checkOutermost, runPowertoolsCleanups } from './middy-glue.js'
 import { type OrcCacheEventType, type OrcCacheOptions, resolveCacheOptions } from './options.js'
-import { deepFreeze, snapshot, stringBytes } from './snapshot.js'
+import { requestCacheDirectives } from './rules.js'
+import { type Flight, SingleFlight } from './single-flight.js'
+import { deepFreeze } from './snapshot.js'
+import { defaultCacheable, planStore, statusOf, writePlan } from './store.js'
 
 export { ConfigError } from '../shared/env.js'
 export type { WarnLogger } from '../shared/log-once.js'
@@ -48,6 +36,7 @@ export {
   type OrcCacheKeyFunction,
   type OrcCacheOptions,
 } from './options.js'
+export { SURROGATE_CAPABILITY, SURROGATE_TOKEN } from './rules.js'
 
 /** Counters since the cache was created, and its current size. */
 export interface OrcCacheStats {
@@ -93,36 +82,6 @@ export interface OrcCacheMiddleware<
   clear(): void
 }
 
-const PLAIN = 0
-const HTTP = 1
-const VARY = 2
-
-/** One record in the store. All kinds share one shape, so the hit path stays monomorphic. */
-interface Entry {
-  /** PLAIN: any stored result; HTTP: a stored HTTP response; VARY: a marker naming the Vary headers. */
-  readonly kind: typeof PLAIN | typeof HTTP | typeof VARY
-  readonly value: unknown
-  /** Whether `value` is frozen yet: it is, from its first hit on (see `deepFreeze`). */
-  frozen: boolean
-  readonly storedAt: number
-  readonly expiresAt: number
-  /** HTTP: the response said a shared cache may serve it to anyone. */
-  readonly shareable: boolean
-  /** HTTP: the response's ETag, for `If-None-Match`. */
-  readonly etag: string | undefined
-  /** VARY: the request headers the stored responses vary on. */
-  readonly vary: readonly string[] | undefined
-}
-
-/** A concurrent miss in progress (single flight). */
-interface Flight {
-  /** Created by the first waiter only, so that a miss nobody waits for allocates no promise. */
-  done: Promise<boolean> | undefined
-  settle: ((stored: boolean) => void) | undefined
-  /** When the leading invocation's own time runs out: after that, the flight is abandoned. */
-  readonly deadline: number
-}
-
 /** What a miss leaves in `request.internal` for `after` and `onError`. */
 interface Pending {
   /** Key the lookup used (principal included), before Vary. */
@@ -137,53 +96,8 @@ interface Pending {
   readonly noStore: boolean
 }
 
-/** Fixed cost of one entry in lru-cache and our record, in bytes (measured roughly). */
-const ENTRY_OVERHEAD_BYTES = 160
 /** Waiting for a concurrent miss when the context cannot say how much time is left. */
 const DEFAULT_WAIT_MS = 5_000
-/** Keys Powertools middlewares use in `request.internal` for their cleanup on early return. */
-const POWERTOOLS_CLEANUP_KEYS = ['tracer', 'metrics', 'logger', 'idempotency'].map(
-  (name) => `powertools-for-aws.${name}`,
-)
-
-const statusOf = (response: unknown): number | undefined => {
-  const status = (response as { statusCode?: unknown } | null | undefined)?.statusCode
-  return typeof response === 'object' && typeof status === 'number' ? status : undefined
-}
-
-const defaultCacheable = (response: unknown): boolean => {
-  const status = statusOf(response) ?? 200
-  return status >= 200 && status < 300
-}
-
-/**
- * The default key of an HTTP request: the target (`/items?a=1`) for a GET, and
- * `METHOD target` otherwise. A GET target that does not start with `/` takes the
- * `GET ` prefix, so the two forms never meet. For a GET no string is built at
- * all when there is no query: the key is the event's own path string.
- */
-const defaultHttpKey = (http: HttpRequest): string =>
-  http.method === 'GET' && http.target.charCodeAt(0) === 47
-    ? http.target
-    : `${http.method} ${http.target}`
-
-/** Key of the entries derived from `base` for one principal. */
-const principalKey = (base: string, credentials: string): string =>
-  `${derivedPrefix(base)}p${digest(credentials)}`
-
-/**
- * Key of the entry for one set of Vary values, under `key` (a base or a
- * principal key): each value length-prefixed, credentials digested.
- */
-const varyKey = (key: string, vary: readonly string[], http: HttpRequest): string => {
-  let values = ''
-  for (const name of vary) {
-    const raw = headerOf(http.event, name) ?? ''
-    const value = name === 'authorization' || name === 'cookie' ? digest(raw) : raw
-    values += `${value.length}:${value}`
-  }
-  return `${key.startsWith(DERIVED_MARK) ? key : derivedPrefix(key)}v${values}`
-}
 
 /**
  * Creates a response cache. Call it once, at module level, so that the cache
@@ -251,31 +165,22 @@ export const orcCache = <
   const httpRules = { ttl, negativeTtl }
   const shareWhenPublic = resolved.authenticated === 'shared-when-public'
 
-  const store = new LRUCache<string, Entry>({
-    max: resolved.maxEntries,
-    maxSize: resolved.maxBytes,
-    dispose: (_entry, key, reason) => {
-      if (reason !== 'evict') return
+  const l1 = new LruTier({
+    maxEntries: resolved.maxEntries,
+    maxBytes: resolved.maxBytes,
+    onEvict: (key) => {
       counters.evictions++
       emit?.('evict', key)
     },
   })
-  // Lets leakGuard recognise the store as intended container state.
-  Object.defineProperty(store, ORC_CACHE_BRAND, { value: true })
 
   const controls = {
-    stats: (): OrcCacheStats => ({ ...counters, entries: store.size, bytes: store.calculatedSize }),
+    stats: (): OrcCacheStats => ({ ...counters, entries: l1.size, bytes: l1.bytes }),
     delete: (key: KeyValue | readonly KeyValue[]): boolean => {
       const base = normaliseKey(key)
-      if (base === undefined) return false
-      const prefix = derivedPrefix(base)
-      let removed = false
-      for (const stored of [...store.keys()]) {
-        if (stored === base || stored.startsWith(prefix)) removed = store.delete(stored) || removed
-      }
-      return removed
+      return base !== undefined && l1.deleteFamily(base)
     },
-    clear: (): void => store.clear(),
+    clear: (): void => l1.clear(),
   }
 
   if (!resolved.enabled) return { name: 'orcCache', before: passThrough, ...controls }
@@ -289,7 +194,9 @@ export const orcCache = <
   const readHttp = resolved.http ? readHttpRequest : passThrough
   /** Where a miss leaves its state for `after`, in the request's own internal state. */
   const pendingSlot = Symbol('orcCache.pending')
-  const inflight = new Map<string, Flight>()
+  /** Where an unsafe request leaves its HTTP reading, for invalidation in `after`. */
+  const unsafeSlot = Symbol('orcCache.unsafe')
+  const flights = new SingleFlight()
   const now = () => performance.now()
   let orderChecked = false
 
@@ -303,21 +210,13 @@ export const orcCache = <
     emit?.('miss', key)
   }
 
-  /** Powertools Logger, Metrics and Tracer rely on `after` hooks that an early response skips. */
-  const runPowertoolsCleanup = async (request: Req, cleanups: Array<(request: Req) => unknown>) => {
-    for (const cleanup of cleanups) {
-      try {
-        await cleanup(request)
-      } catch (error) {
-        logFailure('a Powertools cleanup', error, 'the hit was served')
-      }
-    }
-  }
-
   /**
    * Answers from an entry (a hit, or a stale answer to a failure). Returns the
    * cleanup promise when Powertools middlewares ran before this one.
    */
+  const onCleanupFailure = (error: unknown) =>
+    logFailure('a Powertools cleanup', error, 'the hit was served')
+
   const answer = (
     request: Req,
     entry: Entry,
@@ -332,9 +231,8 @@ export const orcCache = <
     }
     let response = entry.value
     if (entry.kind === HTTP) {
-      const age = Math.max(0, Math.floor((at - entry.storedAt) / 1000))
-      const notModified =
-        http !== undefined && ifNoneMatchHits(http.headers['if-none-match'], entry.etag)
+      const age = Math.max(0, Math.floor((entry.initialAge + at - entry.storedAt) / 1000))
+      const notModified = http !== undefined && notModifiedSince(http, entry)
       response = hitResponse(
         entry.value as Record<string, unknown>,
         age,
@@ -351,38 +249,21 @@ export const orcCache = <
       counters.stale++
       emit?.('stale', key)
     }
-    const internal = request.internal as Internal
-    // Empty when orcCache is outermost: nothing ran before it.
-    if (!hasProperties(internal)) return undefined
-    const cleanups = POWERTOOLS_CLEANUP_KEYS.map((name) => internal[name]).filter(
-      (cleanup) => typeof cleanup === 'function',
-    ) as Array<(request: Req) => unknown>
-    return cleanups.length > 0 ? runPowertoolsCleanup(request, cleanups) : undefined
+    return runPowertoolsCleanups(request, onCleanupFailure)
   }
 
-  /**
-   * The entry for `key`, following a Vary marker: fresh, or expired but still
-   * inside the `staleIfError` window (the caller tells which). An entry past
-   * that window is dropped.
-   */
-  const find = (key: string, http: HttpRequest | undefined, at: number): Entry | undefined => {
-    let found = key
-    let entry = store.get(key)
-    if (entry?.kind === VARY) {
-      if (http === undefined || entry.expiresAt + staleIfError <= at) return undefined
-      found = varyKey(key, entry.vary as readonly string[], http)
-      entry = store.get(found)
-      if (entry?.kind === VARY) return undefined
-    }
-    if (entry === undefined || entry.expiresAt + staleIfError > at) return entry
-    store.delete(found)
-    return undefined
-  }
+  /** The L1 record for `key` (see `findSync`): fresh, or inside the `staleIfError` window. */
+  const find = (key: string, http: HttpRequest | undefined, at: number): Entry | undefined =>
+    findSync(l1, key, http, at)
 
   const lookup = (request: Req): void | Promise<void> => {
     const http = readHttp(request.event) as HttpRequest | undefined
     let key: string | undefined
-    if (http !== undefined && !methods.has(http.method)) return bypass()
+    if (http !== undefined && !methods.has(http.method)) {
+      // An unsafe method may change what is stored: `after` invalidates on success.
+      if (!SAFE_METHODS.has(http.method)) (request.internal as Internal)[unsafeSlot] = http
+      return bypass()
+    }
     try {
       key = userKey ? userKey(request.event, request.context) : http && defaultHttpKey(http)
     } catch (error) {
@@ -408,12 +289,12 @@ export const orcCache = <
     if (!noCache) {
       if (http?.credentials !== undefined && shareWhenPublic) {
         const shared = find(base, http, at)
-        if (shared?.shareable && shared.expiresAt > at) {
+        if (shared?.shareable && isFresh(shared, at)) {
           return answer(request, shared, base, http, 'HIT', at)
         }
       }
       const entry = find(key, http, at)
-      if (entry !== undefined && entry.expiresAt > at) {
+      if (entry !== undefined && isFresh(entry, at)) {
         return answer(request, entry, key, http, 'HIT', at)
       }
       stale = entry
@@ -421,17 +302,10 @@ export const orcCache = <
     const pending: Pending = { key, base, http, stale, flight: undefined, noStore }
     ;(request.internal as Internal)[pendingSlot] = pending
     if (singleFlight) {
-      const flight = inflight.get(key)
-      if (flight !== undefined && flight.deadline > at) {
-        return waitForFlight(request, pending, flight)
-      }
+      const flight = flights.current(key, at)
+      if (flight !== undefined) return waitForFlight(request, pending, flight)
       const remaining = request.context?.getRemainingTimeInMillis?.()
-      pending.flight = {
-        done: undefined,
-        settle: undefined,
-        deadline: at + (remaining ?? DEFAULT_WAIT_MS * 2),
-      }
-      inflight.set(key, pending.flight)
+      pending.flight = flights.lead(key, at + (remaining ?? DEFAULT_WAIT_MS * 2))
     }
     miss(key)
   }
@@ -440,29 +314,19 @@ export const orcCache = <
     const flight = pending.flight
     if (flight === undefined) return
     pending.flight = undefined
-    if (inflight.get(pending.key) === flight) inflight.delete(pending.key)
-    flight.settle?.(stored)
+    flights.end(pending.key, flight, stored)
   }
 
   const waitForFlight = async (request: Req, pending: Pending, flight: Flight): Promise<void> => {
     emit?.('wait', pending.key)
-    // The promise is created by the first waiter only: a miss nobody waits for allocates none.
-    flight.done ??= new Promise<boolean>((resolve) => {
-      flight.settle = resolve
-    })
     const remaining = request.context?.getRemainingTimeInMillis?.()
-    const budget = Math.max(0, remaining === undefined ? DEFAULT_WAIT_MS : remaining / 2)
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const stored = await Promise.race([
-      flight.done,
-      new Promise<false>((resolve) => {
-        timer = setTimeout(resolve, budget, false)
-      }),
-    ])
-    clearTimeout(timer)
+    const stored = await flights.wait(
+      flight,
+      remaining === undefined ? DEFAULT_WAIT_MS : remaining / 2,
+    )
     const at = now()
     const entry = stored ? find(pending.key, pending.http, at) : undefined
-    if (entry !== undefined && entry.expiresAt > at) {
+    if (entry !== undefined && isFresh(entry, at)) {
       ;(request.internal as Internal)[pendingSlot] = undefined
       return answer(request, entry, pending.key, pending.http, 'HIT', at)
     }
@@ -487,67 +351,27 @@ export const orcCache = <
 
   /** Stores `response`; returns whether it was stored. */
   const storeResponse = (pending: Pending, response: TResult, request: Req): boolean => {
-    const { http } = pending
-    let key = pending.key
     const allowed = cacheable(
       response,
       request as unknown as Request<TEvent, TResult, Error, Context>,
     )
-    let decision: StoreDecision | undefined
-    if (http !== undefined && statusOf(response) !== undefined) {
-      decision = decideStore(response as Record<string, unknown>, httpRules, allowed)
-      if (decision === undefined) return reject(key)
-      if (decision.shareable && shareWhenPublic) key = pending.base
-    } else if (!allowed) {
-      return reject(key)
-    }
-    const copy = snapshot(response)
-    if (!copy.ok) {
-      const where = copy.path ? ` at ${copy.path}` : ''
-      return reject(
-        key,
-        `copy:${copy.reason}`,
-        `a response was not cached: it contains ${copy.reason}${where} (only JSON-shaped data is cached)`,
-      )
-    }
-    const size = copy.bytes + stringBytes(key) + ENTRY_OVERHEAD_BYTES
-    if (size > maxEntryBytes) {
-      return reject(
-        key,
-        'too-large',
-        `a response of about ${size} bytes was not cached: maxEntryBytes is ${maxEntryBytes}`,
-      )
-    }
-    const storedAt = now()
-    const entry: Entry = {
-      kind: decision ? HTTP : PLAIN,
-      value: copy.value,
-      frozen: false,
-      storedAt,
-      expiresAt: storedAt + (decision?.ttl ?? ttl),
-      shareable: decision?.shareable === true,
-      etag: decision?.etag,
-      vary: undefined,
-    }
-    const vary = decision?.vary
-    if (vary !== undefined && http !== undefined) {
-      // A marker under the key names the Vary headers; the response goes under the key plus their values.
-      const previous = store.peek(key)
-      const marker: Entry = {
-        ...entry,
-        kind: VARY,
-        value: undefined,
-        frozen: true,
-        expiresAt: Math.max(entry.expiresAt, previous?.kind === VARY ? previous.expiresAt : 0),
-        etag: undefined,
-        vary,
-      }
-      store.set(key, marker, { size: stringBytes(key) + ENTRY_OVERHEAD_BYTES + vary.join().length })
-      key = varyKey(key, vary, http)
-    }
-    store.set(key, entry, { size })
+    const plan = planStore({
+      key: pending.key,
+      base: pending.base,
+      http: pending.http,
+      response,
+      allowed,
+      rules: httpRules,
+      ttl,
+      maxEntryBytes,
+      staleIfError,
+      shareWhenPublic,
+      at: now(),
+    })
+    if (!plan.ok) return reject(plan.key, plan.code, plan.message)
+    writePlan(l1, plan, plan.vary && l1.peek(plan.markerKey))
     counters.stores++
-    emit?.('store', key)
+    emit?.('store', plan.key)
     return true
   }
 
@@ -557,22 +381,12 @@ export const orcCache = <
    */
   const checkOrder = (request: Req): void => {
     orderChecked = true
-    const serialise = () => {
-      try {
-        return JSON.stringify(request.response)
-      } catch {
-        return undefined // only a diagnostic
-      }
-    }
-    const returned = serialise()
-    setImmediate(() => {
-      if (serialise() !== returned) {
-        logOnce(
-          'order',
-          'a middleware that runs after orcCache changed a stored response, so hits differ from misses: use orcCache first in .use() order (outermost)',
-        )
-      }
-    })
+    checkOutermost(request, () =>
+      logOnce(
+        'order',
+        'a middleware that runs after orcCache changed a stored response, so hits differ from misses: use orcCache first in .use() order (outermost)',
+      ),
+    )
   }
 
   /** Takes what `before` left for this request (nothing when it did not run, or answered). */
@@ -587,9 +401,26 @@ export const orcCache = <
   const answerStale = (request: Req, pending: Pending) =>
     answer(request, pending.stale as Entry, pending.key, pending.http, 'STALE', now())
 
+  /** After a successful unsafe request: drops what is stored for its target (RFC 9111 §4.4). */
+  const invalidate = (request: Req, http: HttpRequest): void => {
+    ;(request.internal as Internal)[unsafeSlot] = undefined
+    const response = request.response as Record<string, unknown> | undefined
+    if (!invalidates(statusOf(response))) return
+    try {
+      const own = userKey ? userKey(request.event, request.context) : undefined
+      for (const key of invalidationKeys(http, response ?? {}, own, !userKey)) l1.deleteFamily(key)
+    } catch (error) {
+      logFailure('invalidating after an unsafe method', error, 'entries were kept')
+    }
+  }
+
   const cacheStore = (request: Req): void | Promise<void> => {
     const pending = takePending(request)
-    if (pending === undefined) return
+    if (pending === undefined) {
+      const unsafe = (request.internal as Internal | undefined)?.[unsafeSlot]
+      if (unsafe !== undefined) invalidate(request, unsafe as HttpRequest)
+      return
+    }
     let stored = false
     try {
       const response = request.response as TResult

@@ -120,11 +120,16 @@ export interface OrcCacheOptions<TEvent = unknown, TResult = unknown, TContext =
    * REST (v1) and HTTP API (v2), ALB and Function URLs. Without a `key`, such an
    * event is keyed by method + path + query string (parameter order ignored).
    * Whatever the key, the rules hold: only `methods` are cached; only 2xx (and,
-   * with `negativeTtl`, 404/410); `Cache-Control: no-store | private | no-cache`,
-   * `Set-Cookie` and `Vary: *` prevent storing; `s-maxage`, `max-age`, `Expires`
-   * shorten the ttl; `Vary` headers become part of the key; an authenticated
-   * request is keyed by its principal (see `authenticated`). Hits carry `Age` and
-   * the `header`; `If-None-Match` answers 304.
+   * with `negativeTtl`, 404/410; never 206; a status RFC 9111 does not let a cache
+   * reuse heuristically, such as 201, only with explicit freshness);
+   * `Cache-Control: no-store | private | no-cache`, `Set-Cookie` and `Vary: *`
+   * prevent storing; `s-maxage`, `max-age`, `Expires` (from the response's `Date`)
+   * shorten the ttl, the response's `Age` counts against it, and an invalid value
+   * makes the response stale; `CDN-Cache-Control`, else `Surrogate-Control`, replaces
+   * `Cache-Control` when present; a successful unsafe request (POST, PUT, DELETE, …)
+   * drops what is stored for its URL; `Vary` headers become part of the key; an
+   * authenticated request is keyed by its principal (see `authenticated`). Hits carry
+   * `Age` and the `header`; `If-None-Match` and `If-Modified-Since` answer 304.
    *
    * Costs about 60 ns a request to read an API Gateway v2 request (Node 24).
    *
@@ -183,7 +188,8 @@ export interface OrcCacheOptions<TEvent = unknown, TResult = unknown, TContext =
   /**
    * When the handler fails (throws, or answers 5xx), serve an entry that expired
    * less than this many ms ago instead (marked `STALE`). Expired entries are then
-   * kept that much longer, within the same memory bounds. 0 turns it off.
+   * kept that much longer, within the same memory bounds. 0 turns it off. A
+   * response's own `stale-if-error=N` (RFC 5861) widens the window for that entry.
    *
    * Env: `ORC_CACHE_STALE_IF_ERROR` (also `30s`, `5m`).
    * @default 0

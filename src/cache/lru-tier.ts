@@ -1,0 +1,72 @@
+/** The first tier: an in-container LRU bounded by entries and bytes (lru-cache). */
+import { LRUCache } from 'lru-cache'
+import { ORC_CACHE_BRAND } from '../shared/brand.js'
+import type { Entry } from './entry.js'
+import { derivedPrefix } from './key.js'
+import type { SyncTier } from './tier.js'
+
+export interface LruTierOptions {
+  maxEntries: number
+  maxBytes: number
+  /** Called when an entry is evicted to stay inside the bounds (not on delete or overwrite). */
+  onEvict?: (key: string) => void
+}
+
+export class LruTier implements SyncTier {
+  readonly #lru: LRUCache<string, Entry>
+
+  constructor({ maxEntries, maxBytes, onEvict }: LruTierOptions) {
+    this.#lru = new LRUCache<string, Entry>({
+      max: maxEntries,
+      maxSize: maxBytes,
+      dispose: onEvict
+        ? (_entry, key, reason) => {
+            if (reason === 'evict') onEvict(key)
+          }
+        : undefined,
+    })
+    // Lets leakGuard recognise the store as intended container state.
+    Object.defineProperty(this, ORC_CACHE_BRAND, { value: true })
+    Object.defineProperty(this.#lru, ORC_CACHE_BRAND, { value: true })
+  }
+
+  get(key: string): Entry | undefined {
+    return this.#lru.get(key)
+  }
+
+  peek(key: string): Entry | undefined {
+    return this.#lru.peek(key)
+  }
+
+  set(key: string, entry: Entry, bytes: number): void {
+    this.#lru.set(key, entry, { size: bytes })
+  }
+
+  delete(key: string): boolean {
+    return this.#lru.delete(key)
+  }
+
+  deleteFamily(base: string): boolean {
+    const prefix = derivedPrefix(base)
+    let removed = false
+    for (const stored of [...this.#lru.keys()]) {
+      if (stored === base || stored.startsWith(prefix))
+        removed = this.#lru.delete(stored) || removed
+    }
+    return removed
+  }
+
+  clear(): void {
+    this.#lru.clear()
+  }
+
+  /** Entries held now. */
+  get size(): number {
+    return this.#lru.size
+  }
+
+  /** Estimated bytes held now. */
+  get bytes(): number {
+    return this.#lru.calculatedSize
+  }
+}
