@@ -14,11 +14,13 @@
  *   module file of a graph costs about as much as compiling 3 KB of code (resolve, read,
  *   compile, link), and the old file-per-module output was 8 files for the cache
  *   (bench/startup.mjs, README "Start-up").
- *   Consequence: two entry points do not share module instances. Nothing relies on it:
- *   the classes users test with `instanceof` (ConfigError, LeakError) recognise
- *   instances from any copy (`Symbol.hasInstance`), and the cache store's brand is a
- *   registered symbol. A project should still import from one entry point, or from
- *   the subpaths, not both, to load the code once.
+ *   An entry point that imports another entry point's module (the root re-exports
+ *   `./cache` and `./leak-guard`) imports that entry's built file instead of copying
+ *   it, so each middleware's code exists once and the root and a subpath share one
+ *   module instance. The shared helpers (`src/shared/`) are small and copied into each
+ *   bundle that uses them: the classes users test with `instanceof` (ConfigError,
+ *   LeakError) recognise instances from any copy (`Symbol.hasInstance`), and the cache
+ *   store's brand is a registered symbol.
  * - Declarations: `tsc -p tsconfig.build.json` (declarations only, with their maps and
  *   the TSDoc), one `.d.ts` per source file, so new source files need no change here.
  *
@@ -27,7 +29,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, rmSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
@@ -59,13 +61,31 @@ export const entryPoints = (root = repoRoot) => {
     })
 }
 
+/**
+ * An esbuild plugin: an import of another entry point's source file stays an import,
+ * of that entry's built file (relative to the output being built).
+ */
+const otherEntriesExternal = (root, entries, output) => ({
+  name: 'other-entries-external',
+  setup(plugin) {
+    const bySource = new Map(entries.map((entry) => [join(root, entry.source), entry.output]))
+    plugin.onResolve({ filter: /^\./ }, ({ path, resolveDir }) => {
+      const target = bySource.get(join(resolveDir, path.replace(/\.js$/, '.ts')))
+      if (target === undefined || target === output) return undefined
+      const from = relative(dirname(output), target)
+      return { path: from.startsWith('.') ? from : `./${from}`, external: true }
+    })
+  },
+})
+
 /** Bundles every entry point of the package at `root` into `outdir` (default its dist/). */
 export const buildJs = async ({ root = repoRoot, outdir = join(root, 'dist') } = {}) => {
   const entries = entryPoints(root)
-  // One esbuild run per entry point: each output holds all it needs (no shared chunks).
+  // One esbuild run per entry point: no shared chunks; other entry points stay imports.
   const results = await Promise.all(
     entries.map(({ source, output }) =>
       build({
+        plugins: [otherEntriesExternal(root, entries, output)],
         absWorkingDir: root,
         entryPoints: [source],
         outfile: join(outdir, relative('dist', output)),
