@@ -67,6 +67,11 @@ interface Invocation {
   readonly deadline: number
   /** Its tokens prepared for the search, once needed. */
   needles?: NeedleSet<Needle>
+  /**
+   * The invocations that ran at the same time as this one at any moment, ended or not
+   * (emptied when this one ends): their data in its state or response is a mix-up.
+   */
+  readonly overlapped: Set<Invocation>
 }
 
 /** Why a token is looked for: it came with this invocation, an earlier one, or one in flight. */
@@ -132,19 +137,45 @@ const under = (where: string, prefix: string): boolean =>
   where === prefix ||
   (where.startsWith(prefix) && (where[prefix.length] === '.' || where[prefix.length] === '['))
 
+/**
+ * The variables of `process.env` set or changed since `baseline` (a plain object, so that
+ * the walk names and masks each key: `process.env.USER_EMAIL`), or `undefined` if none.
+ */
+const changedEnv = (baseline: ReadonlyMap<string, string | undefined>) => {
+  let changed: Record<string, string> | undefined
+  const env = process.env
+  for (const key in env) {
+    const value = env[key]
+    if (value === undefined || baseline.get(key) === value) continue
+    changed ??= Object.create(null) as Record<string, string>
+    changed[key] = value
+  }
+  return changed
+}
+
 export const createEngine = (config: EngineConfig) => {
   const platform = new Set<PropertyKey>(PLATFORM_NAMESPACES)
   const baseline = new Map<PropertyKey, unknown>()
   const containers = new Set<PropertyKey>()
+  /** The platform's globals themselves, never walked into when reached (`Buffer`, `process`). */
+  const platformValues = new Set<unknown>([process])
   for (const key of Reflect.ownKeys(globalThis)) {
     const descriptor = Object.getOwnPropertyDescriptor(globalThis, key)
     if (descriptor === undefined || platform.has(key) || isPlatformGlobal(descriptor)) {
       platform.add(key)
+      if (descriptor !== undefined && 'value' in descriptor && key !== 'globalThis') {
+        const value: unknown = descriptor.value
+        if ((typeof value === 'object' && value !== null) || typeof value === 'function')
+          platformValues.add(value)
+      }
       continue
     }
     baseline.set(key, descriptor.value)
     if (isUserContainer(key, descriptor.value)) containers.add(key)
   }
+  // process.env as it was: a variable set or changed later is searched (Node 24 makes
+  // `process` an accessor of globalThis, and its env is no plain object anyway).
+  const envBaseline = new Map(Object.entries(process.env))
   const ignore = config.ignore.flatMap((entry) =>
     /[.[:\s]/.test(entry) ? [entry] : [entry, `globalThis.${entry}`],
   )
@@ -182,6 +213,8 @@ export const createEngine = (config: EngineConfig) => {
         unchanged.push({ label: globalLabel(key), value })
       }
     }
+    const env = changedEnv(envBaseline)
+    if (env !== undefined) roots.push({ label: 'process.env', value: env })
     for (const [label, source] of watch) {
       try {
         roots.push({ label, value: typeof source === 'function' ? source() : source })
@@ -272,7 +305,7 @@ export const createEngine = (config: EngineConfig) => {
       }
     }
 
-    const stats = walk(roots, visit, config.maxNodes, shortest)
+    const stats = walk(roots, visit, config.maxNodes, shortest, platformValues)
     if (stats.truncated) config.onTruncated(stats.visited)
     return found
   }
@@ -301,26 +334,37 @@ export const createEngine = (config: EngineConfig) => {
       const now = Date.now()
       settle(now)
       const deadline = now + (remainingMs ?? MAX_INVOCATION_MS)
-      const invocation: Invocation = { requestId, tokens: collectTokens(event), deadline }
+      const invocation: Invocation = {
+        requestId,
+        tokens: collectTokens(event),
+        deadline,
+        overlapped: new Set(),
+      }
       const present = new Set<string>()
       const needles = () => [earlierNeedles(), ownNeedles(invocation)]
       const found = search(stateRoots(), needles, requestId, 'start', present)
       for (const value of present) invocation.tokens.delete(value)
       if (present.size > 0) invocation.needles = undefined
+      for (const other of inFlight.values()) {
+        other.overlapped.add(invocation)
+        invocation.overlapped.add(other)
+      }
       inFlight.set(key, invocation)
       return found
     },
 
     /**
-     * Ends an invocation: reports request data left in state, data of other in-flight
-     * invocations in state or in this response (cross-request), then remembers this one.
+     * Ends an invocation: reports request data left in state, data of invocations that
+     * overlapped it (still in flight or ended since) in state or in this response
+     * (cross-request), then remembers this one.
      */
     end(key: object, response: unknown): LeakFinding[] {
       const invocation = inFlight.get(key)
       if (invocation === undefined) return []
       inFlight.delete(key)
       const own = ownNeedles(invocation)
-      const others = needleSet(inFlight.values(), 'other', own)
+      const others = needleSet(invocation.overlapped, 'other', own)
+      invocation.overlapped.clear()
       const { requestId } = invocation
       const found = search(stateRoots(), () => [own, others, earlierNeedles()], requestId, 'end')
       const answer = [{ label: 'response', value: response }]

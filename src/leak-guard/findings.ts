@@ -7,7 +7,10 @@ import { type FoundAs, type Place, Step, type WalkRoot } from './walk.js'
 
 /** What was found. */
 export type LeakKind =
-  /** A value of another in-flight invocation, in state at the end of this one or in its response. */
+  /**
+   * A value of another invocation that overlapped this one at any moment (still in flight
+   * or ended since), in state at the end of this one or in its response.
+   */
   | 'cross-request'
   /** Request data in a global property created after the guard was. */
   | 'new-global'
@@ -103,7 +106,7 @@ export const describeFinding = (f: LeakFinding): string => {
   const what = f.sensitive === 'card' ? `card ${f.value}` : f.value
   const found =
     f.kind === 'cross-request'
-      ? `in flight, found at the ${f.phase} of request ${f.foundBy}`
+      ? `an overlapping request, found at the ${f.phase} of request ${f.foundBy}`
       : `found at the ${f.phase} of request ${f.foundBy}`
   const held = f.as === 'value' ? '' : ` (as ${f.as === 'key' ? 'a key' : 'part of a string'})`
   const cached = f.cached ? ' inside an orcCache store' : ''

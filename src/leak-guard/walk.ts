@@ -109,7 +109,7 @@ const isLongNumber = (value: unknown): value is number | bigint =>
   (typeof value === 'bigint' && (value >= 10_000_000n || value <= -10_000_000n))
 
 /**
- * Walks `roots` breadth-first, calling `onString` for every string of at least `minLength`
+ * Walks `roots` breadth-first (never into a value of `platform`: the built-in globals), calling `onString` for every string of at least `minLength`
  * characters met (values, keys, the text of small byte buffers) and every integer of 8
  * digits or more, visiting at most `maxNodes` values in all, and at most a fifth of them
  * (1,000 at least) inside any one object, so that one huge array cannot hide the rest.
@@ -119,6 +119,7 @@ export const walk = (
   onString: StringVisitor,
   maxNodes: number,
   minLength = 1,
+  platform?: ReadonlySet<unknown>,
 ): WalkStats => {
   utilTypes ??= process.getBuiltinModule('node:util').types
   const types = utilTypes
@@ -151,7 +152,7 @@ export const walk = (
       if (value.length >= minLength) onString(value, 'value', parent, step, key)
     } else if ((typeof value === 'object' && value !== null) || typeof value === 'function') {
       const size = seen.size
-      if (seen.add(value).size === size) return true
+      if (seen.add(value).size === size || platform?.has(value)) return true
       values.push(value)
       places.push(placeOf(parent, step, key))
     } else if (isLongNumber(value)) {

@@ -62,12 +62,18 @@ const DEFAULT_MAX_MODULES = 50
 const DEFAULT_MAX_FUNCTIONS = 200
 
 /**
- * Whether a variable holds data worth searching, rather than code: functions, module
- * namespaces, CommonJS `module` objects and library exports are skipped. Never runs a
- * Proxy trap.
+ * Whether a variable holds data worth searching, rather than code: module namespaces,
+ * CommonJS `module` objects and library export objects are skipped. A function is data
+ * by its own properties (a class's static fields, `axios.defaults`), so it is searched,
+ * unless it is the guard's own. Never runs a Proxy trap.
  */
-const isData = (value: unknown, skip: ReadonlySet<unknown>): boolean => {
-  if (value === undefined || typeof value === 'function' || skip.has(value)) return false
+const isData = (
+  value: unknown,
+  skip: ReadonlySet<unknown>,
+  exclude: ReadonlySet<unknown>,
+): boolean => {
+  if (typeof value === 'function') return !exclude.has(value)
+  if (value === undefined || skip.has(value)) return false
   if (typeof value !== 'object' || value === null || isProxy(value)) return true
   return !isModuleNamespaceObject(value) && Object.getPrototypeOf(value) !== Module.prototype
 }
@@ -86,6 +92,7 @@ const rootsOf = (
   readings: readonly FunctionReading[],
   targets: readonly ScanTarget[],
   skip: ReadonlySet<unknown>,
+  exclude: ReadonlySet<unknown>,
 ): NamedRoot[] => {
   const roots: NamedRoot[] = []
   const labels = new Set<string>()
@@ -101,7 +108,7 @@ const rootsOf = (
             : `module ${file} › ${innerScopeName(description)}`
       for (const [name, value] of Object.entries(variables)) {
         const label = `${prefix}: ${name}`
-        if (labels.has(label) || !isData(value, skip)) continue
+        if (labels.has(label) || !isData(value, skip, exclude)) continue
         labels.add(label)
         roots.push({ label, value })
       }
@@ -180,7 +187,7 @@ export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
     return (
       access((inspector) => {
         targets ??= discover(inspector, from)
-        return rootsOf(inspector.readScopes(targets.map(({ fn }) => fn)), targets, skip)
+        return rootsOf(inspector.readScopes(targets.map(({ fn }) => fn)), targets, skip, exclude)
       }) ?? []
     )
   }
