@@ -17,6 +17,7 @@ import { classify } from './sensitive.js'
 import { collectTokens, printableKey, type Token } from './tokens.js'
 import {
   type FoundAs,
+  type HiddenReader,
   type Place,
   placeOf,
   type StringVisitor,
@@ -56,6 +57,8 @@ export interface EngineConfig {
   oneAtATime: boolean
   /** Reports a failure of a user-supplied getter or provider (logged once). */
   onRootError: (name: string, error: unknown) => void
+  /** Reads private fields and closures of what the walk meets, if available. */
+  hidden?: () => HiddenReader | undefined
   /** Reports a walk that ran out of budget (logged once). */
   onTruncated: (visited: number) => void
 }
@@ -305,7 +308,7 @@ export const createEngine = (config: EngineConfig) => {
       }
     }
 
-    const stats = walk(roots, visit, config.maxNodes, shortest, platformValues)
+    const stats = walk(roots, visit, config.maxNodes, shortest, platformValues, config.hidden?.())
     if (stats.truncated) config.onTruncated(stats.visited)
     return found
   }

@@ -88,6 +88,12 @@ export const renderPlace = (at: Place, maskKey: (key: string) => string): string
       case Step.Bytes:
         parts.push('.toString()')
         break
+      case Step.Private:
+        parts.push(`.${String(p.key)}`)
+        break
+      case Step.Closure:
+        parts.push(`[[closure]].${String(p.key)}`)
+        break
     }
   }
   return parts.reverse().join('')

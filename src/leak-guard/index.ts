@@ -234,6 +234,7 @@ export const leakGuard = <
     ignore,
     roots,
     oneAtATime: readEnv('AWS_LAMBDA_FUNCTION_NAME') !== undefined && !(maxConcurrency > 1),
+    hidden: () => scopeRoots?.hidden,
     onRootError: (name, error) =>
       logOnce(`root:${name}`, `${name} threw (${errorName(error)}); skipped`),
     onTruncated: (visited) =>

@@ -6,8 +6,8 @@
  * this package's own). It walks each object once (cycles are harmless) and stops after a
  * fixed number of nodes. Not searched: the contents of boxed primitives, Dates, RegExps,
  * Promises, WeakMaps, WeakSets, ArrayBuffers and typed arrays other than `Uint8Array`
- * (and `Buffer`), byte arrays over 64 KiB, private class fields, and closures (module
- * scope comes through a root provider).
+ * (and `Buffer`), byte arrays over 64 KiB; private class fields and closures only through
+ * a {@link HiddenReader} (module scope comes through a root provider).
  */
 import type { types as UtilTypes } from 'node:util'
 import { ORC_CACHE_BRAND } from '../shared/brand.js'
@@ -28,6 +28,32 @@ export enum Step {
   MapKey,
   SetItem,
   Bytes,
+  /** A private class field (`#token`), read through the inspector. */
+  Private,
+  /** A variable a function closes over, read through the inspector. */
+  Closure,
+}
+
+/**
+ * Reads what JavaScript cannot: private fields and closure variables (through the
+ * inspector, see `scope/`). The walk asks for those of the class instances and functions
+ * it meets, in one batch per round, and walks what comes back.
+ */
+export interface HiddenReader {
+  /** Whether an object's private fields are worth a read (false once its class has none). */
+  wantsPrivates(object: object): boolean
+  /** Whether a function's closure is worth a read (false once it has no closure variables). */
+  wantsClosure(fn: object): boolean
+  /** Private fields of `objects` and closure variables of `fns`, in order; undefined if unavailable. */
+  read(
+    objects: readonly object[],
+    fns: readonly object[],
+  ):
+    | {
+        privates: readonly (readonly (readonly [string, unknown])[])[]
+        closures: readonly (readonly (readonly [string, unknown])[])[]
+      }
+    | undefined
 }
 
 /** A place in state: a chain of steps back to its root. Built only for matches. */
@@ -73,6 +99,8 @@ const SKIPPED_FUNCTION_KEYS = new Set<PropertyKey>([
   'arguments',
 ])
 const MAX_BYTES = 65_536
+/** Rounds of private fields and closures read per walk (each one nesting level deeper). */
+const MAX_HIDDEN_ROUNDS = 6
 /** Thrown to leave a built-in `forEach` early. */
 const STOP = Symbol('stop')
 const mapForEach = Map.prototype.forEach
@@ -120,6 +148,7 @@ export const walk = (
   maxNodes: number,
   minLength = 1,
   platform?: ReadonlySet<unknown>,
+  hidden?: HiddenReader,
 ): WalkStats => {
   utilTypes ??= process.getBuiltinModule('node:util').types
   const types = utilTypes
@@ -128,6 +157,9 @@ export const walk = (
   const places: Place[] = []
   const stats: WalkStats = { visited: 0, truncated: false, proxies: 0 }
   const perObject = Math.max(1_000, Math.floor(maxNodes / 5))
+  /** Class instances and functions met, whose private fields or closures to read. */
+  let privateOwners: [object, Place][] = []
+  let closureOwners: [object, Place][] = []
   /** What is left of the share of the object being expanded. */
   let room = Number.POSITIVE_INFINITY
   const visit = (
@@ -184,6 +216,11 @@ export const walk = (
   /** Own data properties (string keys, then symbols); functions without their built-in keys. */
   const properties = (object: object, at: Place): void => {
     const isFunction = typeof object === 'function'
+    if (hidden !== undefined) {
+      if (isFunction) {
+        if (hidden.wantsClosure(object)) closureOwners.push([object, at])
+      } else if (hidden.wantsPrivates(object)) privateOwners.push([object, at])
+    }
     for (const k of Object.getOwnPropertyNames(object)) {
       if (isFunction && SKIPPED_FUNCTION_KEYS.has(k)) continue
       if (!property(object, k, at)) return
@@ -278,15 +315,39 @@ export const walk = (
   for (const root of roots) {
     if (!child(root.value, undefined, Step.Root, root)) break
   }
-  for (let i = 0; i < values.length; i++) {
-    room = perObject
-    try {
-      expand(values[i] as object, places[i] as Place)
-    } catch {
-      // STOP (a share spent inside a Map or Set), or a hostile object (say, a throwing
-      // iterator in a branded store): go on with the next object.
+  let i = 0
+  for (let round = 0; ; round++) {
+    for (; i < values.length; i++) {
+      room = perObject
+      try {
+        expand(values[i] as object, places[i] as Place)
+      } catch {
+        // STOP (a share spent inside a Map or Set), or a hostile object (say, a throwing
+        // iterator in a branded store): go on with the next object.
+      }
+      values[i] = undefined
     }
-    values[i] = undefined
+    if (hidden === undefined || (privateOwners.length === 0 && closureOwners.length === 0)) break
+    if (stats.visited >= maxNodes || round >= MAX_HIDDEN_ROUNDS) break
+    const owners = privateOwners
+    const closures = closureOwners
+    privateOwners = []
+    closureOwners = []
+    const read = hidden.read(
+      owners.map(([object]) => object),
+      closures.map(([fn]) => fn),
+    )
+    if (read === undefined) break
+    const deliver = (found: readonly (readonly [string, unknown])[], at: Place, step: Step) => {
+      room = perObject
+      for (const [name, value] of found) if (!child(value, at, step, name)) return
+    }
+    owners.forEach(([, at], k) => {
+      deliver(read.privates[k] ?? [], at, Step.Private)
+    })
+    closures.forEach(([, at], k) => {
+      deliver(read.closures[k] ?? [], at, Step.Closure)
+    })
   }
   return stats
 }

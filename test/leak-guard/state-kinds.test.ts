@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
 import middy from '@middy/core'
 import type { Context } from 'aws-lambda'
-import { afterEach, expect, test } from 'vitest'
+import { afterEach, describe, expect, test } from 'vitest'
 import { type LeakFinding, leakGuard } from '../../src/leak-guard/index.js'
 import { context } from './helpers.js'
 
@@ -156,4 +156,65 @@ test('invocations that never overlapped are not "others" to each other', async (
   expect(findings).toContainEqual(
     expect.objectContaining({ kind: 'persisted', requestId: 'first' }),
   )
+})
+
+describe('private class fields, read through the inspector', () => {
+  test('Powertools Logger: a persistent key (appendPersistentKeys)', async () => {
+    const { invoke, findings, lines } = await guarded('logger-persistent')
+    const [a, b] = [email(), email()]
+    await invoke({ email: a }, 'persist-1')
+    await invoke({ email: b }, 'persist-2')
+    expect(findings).toContainEqual(
+      expect.objectContaining({
+        kind: 'persisted',
+        where: expect.stringMatching(
+          /^module test\/leak-guard\/leak-fixtures\/logger-persistent\.mjs: logger\.#attributesStore\.#persistentAttributes\.userEmail$/,
+        ),
+        field: 'body.email',
+        requestId: 'persist-1',
+        sensitive: 'email',
+      }),
+    )
+    expect(lines.join('\n')).not.toMatch(new RegExp(`${a}|${b}`))
+  })
+
+  test('Powertools Logger: appendKeys never reset', async () => {
+    const { invoke, findings } = await guarded('logger-append')
+    await invoke({ email: email() }, 'append-1')
+    await invoke({ email: email() }, 'append-2')
+    expect(findings).toContainEqual(
+      expect.objectContaining({
+        kind: 'persisted',
+        where: expect.stringMatching(
+          /^module test\/leak-guard\/leak-fixtures\/logger-append\.mjs: logger\.#attributesStore\.#temporaryAttributes\..*\.userEmail$/,
+        ),
+        requestId: 'append-1',
+      }),
+    )
+  })
+
+  test('Powertools Logger with resetKeys stays silent', async () => {
+    const { invoke, findings } = await guarded('clean-logger')
+    for (let i = 0; i < 3; i++) await invoke({ email: email() }, `reset-${i}`)
+    expect(findings).toEqual([])
+  })
+})
+
+test('a closure kept by a listener on a module-level emitter', async () => {
+  const { invoke, findings, lines } = await guarded('emitter')
+  const [a, b] = [email(), email()]
+  await invoke({ email: a }, 'listener-1')
+  await invoke({ email: b }, 'listener-2')
+  expect(findings).toContainEqual(
+    expect.objectContaining({
+      kind: 'persisted',
+      where: expect.stringMatching(
+        /^module test\/leak-guard\/leak-fixtures\/emitter\.mjs: bus\._events\.shutdown.*\[\[closure\]\]\.event\.body$/,
+      ),
+      as: 'substring',
+      field: 'body.email',
+      requestId: 'listener-1',
+    }),
+  )
+  expect(lines.join('\n')).not.toMatch(new RegExp(`${a}|${b}`))
 })

@@ -13,6 +13,7 @@
 import { Module } from 'node:module'
 import { isModuleNamespaceObject, isProxy } from 'node:util/types'
 import type { NamedRoot, RootProvider } from '../roots.js'
+import type { HiddenReader } from '../walk.js'
 import {
   discoverTargets,
   exportedFunctions,
@@ -23,6 +24,7 @@ import {
   type Seed,
 } from './discover.js'
 import {
+  type AnyFunction,
   createInspectorAccess,
   type FunctionReading,
   type LogOnce,
@@ -117,8 +119,67 @@ const rootsOf = (
   return roots
 }
 
+/** At most this many objects, and as many functions, read per round of a walk. */
+const MAX_HIDDEN_PER_READ = 64
+
+/**
+ * The reader of private fields and closures for the walk, through the inspector. It
+ * remembers the classes without private fields and the functions without closure
+ * variables (both fixed at creation), so that a warm scan reads only those that have some.
+ */
+const createHiddenReader = (
+  access: ReturnType<typeof createInspectorAccess>,
+  exclude: ReadonlySet<unknown>,
+): HiddenReader => {
+  const withoutPrivates = new WeakSet<object>()
+  const withoutClosure = new WeakSet<object>()
+  /** Scripts known to be Node's own (`node:...`) or not; script ids are stable. */
+  const platformScripts = new Map<string, boolean>()
+  const isPlatform = (
+    scriptId: string | undefined,
+    urlOf: (id: string) => string | undefined,
+  ): boolean => {
+    if (scriptId === undefined) return false
+    let platform = platformScripts.get(scriptId)
+    if (platform === undefined) {
+      platform = urlOf(scriptId)?.startsWith('node:') ?? false
+      platformScripts.set(scriptId, platform)
+    }
+    return platform
+  }
+  return {
+    wantsPrivates: (object) => {
+      const proto: unknown = Object.getPrototypeOf(object)
+      return (
+        typeof proto === 'object' &&
+        proto !== null &&
+        proto !== Object.prototype &&
+        !withoutPrivates.has(proto)
+      )
+    },
+    wantsClosure: (fn) => !withoutClosure.has(fn) && !exclude.has(fn),
+    read: (objects, fns) => {
+      const someObjects = objects.slice(0, MAX_HIDDEN_PER_READ)
+      const someFns = (fns as AnyFunction[]).slice(0, MAX_HIDDEN_PER_READ)
+      const reading = access((inspector) => inspector.readHidden(someObjects, someFns, isPlatform))
+      if (reading === undefined) return undefined
+      someObjects.forEach((object, i) => {
+        if (reading.privates[i]?.length === 0 || reading.platformObjects[i]) {
+          withoutPrivates.add(Object.getPrototypeOf(object) as object)
+        }
+      })
+      someFns.forEach((fn, i) => {
+        if (reading.closures[i]?.length === 0 || reading.platformFns[i]) withoutClosure.add(fn)
+      })
+      return reading
+    },
+  }
+}
+
 /** The root provider for the engine, which can also discover ahead of its first call. */
 export interface ScopeRoots extends RootProvider {
+  /** Reads private fields and closures of what the walk meets (the same inspector). */
+  readonly hidden: HiddenReader
   /**
    * Finds the code to read now (loading the inspector) rather than at the first scan.
    * In Lambda it runs on its own, right after the handler module has loaded.
@@ -211,5 +272,5 @@ export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
       )
     }).unref()
   }
-  return Object.assign(provider, { prepare })
+  return Object.assign(provider, { prepare, hidden: createHiddenReader(access, exclude) })
 }
