@@ -12,6 +12,7 @@ import {
 } from './findings.js'
 import { mask } from './mask.js'
 import { createNeedleSet, forEachInside, type NeedleSet } from './needles.js'
+import type { PendingWork } from './pending.js'
 import type { RootProvider } from './roots.js'
 import { classify } from './sensitive.js'
 import { collectTokens, printableKey, type Token } from './tokens.js'
@@ -276,8 +277,14 @@ export const createEngine = (config: EngineConfig) => {
       if (at.cached && token.kind === undefined) return
       const where = renderPlace(at, maskKey)
       if (ignore.some((prefix) => under(where, prefix))) return
-      const kind: LeakKind =
-        relation === 'other' ? 'cross-request' : rootOf(at).newGlobal ? 'new-global' : 'persisted'
+      const root = rootOf(at)
+      const kind: LeakKind = root.pending
+        ? 'pending'
+        : relation === 'other'
+          ? 'cross-request'
+          : root.newGlobal
+            ? 'new-global'
+            : 'persisted'
       const finding = record({
         severity: kind === 'cross-request' ? 'critical' : token.kind ? 'high' : 'medium',
         kind,
@@ -313,6 +320,36 @@ export const createEngine = (config: EngineConfig) => {
     const stats = walk(roots, visit, config.maxNodes, shortest, platformValues, config.hidden?.())
     if (stats.truncated) config.onTruncated(stats.visited)
     return found
+  }
+
+  /**
+   * A timer or immediate of this invocation still pending at its end: reported with the
+   * data of the invocation its callback and arguments hold, or on its own if none.
+   */
+  const searchPending = (
+    work: PendingWork,
+    own: NeedleSet<Needle>,
+    requestId: string,
+  ): LeakFinding[] => {
+    const label = `pending ${work.what} created at ${work.site}`
+    const present = new Set<string>()
+    const roots = [{ label, value: work.holds, pending: true }]
+    const found = search(roots, () => [own], requestId, 'end', present)
+    if (present.size > 0) return found
+    const finding = record({
+      severity: 'medium',
+      kind: 'pending',
+      where: label,
+      as: 'value',
+      cached: false,
+      field: '',
+      requestId,
+      foundBy: requestId,
+      phase: 'end',
+      sensitive: undefined,
+      value: '',
+    })
+    return finding === undefined ? found : [...found, finding]
   }
 
   const remember = (invocation: Invocation): void => {
@@ -363,7 +400,7 @@ export const createEngine = (config: EngineConfig) => {
      * overlapped it (still in flight or ended since) in state or in this response
      * (cross-request), then remembers this one.
      */
-    end(key: object, response: unknown): LeakFinding[] {
+    end(key: object, response: unknown, pending: readonly PendingWork[] = []): LeakFinding[] {
       const invocation = inFlight.get(key)
       if (invocation === undefined) return []
       inFlight.delete(key)
@@ -379,6 +416,7 @@ export const createEngine = (config: EngineConfig) => {
       )
       const answer = [{ label: 'response', value: response }]
       if (others.byValue.size > 0) found.push(...search(answer, () => [others], requestId, 'end'))
+      for (const work of pending) found.push(...searchPending(work, own, requestId))
       remember(invocation)
       return found
     },

@@ -17,6 +17,8 @@ import type { NamedRoot } from './roots.js'
 export interface WalkRoot extends NamedRoot {
   /** True for a global property that did not exist when the guard was created. */
   readonly newGlobal?: boolean
+  /** True for the callback and arguments of a timer still pending (see `pending.ts`). */
+  readonly pending?: boolean
 }
 
 /** How a step from a parent to a child is written in a path. */

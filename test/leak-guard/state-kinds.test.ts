@@ -218,3 +218,57 @@ test('a closure kept by a listener on a module-level emitter', async () => {
   )
   expect(lines.join('\n')).not.toMatch(new RegExp(`${a}|${b}`))
 })
+
+describe('work that outlives its invocation (pending)', () => {
+  test('a timer left pending, holding the event: named with where it was created', async () => {
+    const { invoke, findings, lines } = await guarded('fire-and-forget')
+    const a = email()
+    const audits: number[] = []
+    const log = console.log
+    console.log = () => audits.push(Date.now())
+    try {
+      const returned = Date.now()
+      await invoke({ email: a, auditInMs: 40 }, 'forget-1')
+      expect(audits).toEqual([]) // returned before its audit ran...
+      await new Promise((done) => setTimeout(done, 80))
+      expect(audits[0]).toBeGreaterThanOrEqual(returned) // ...which ran afterwards
+    } finally {
+      console.log = log
+    }
+    expect(findings).toContainEqual(
+      expect.objectContaining({
+        kind: 'pending',
+        severity: 'high',
+        where: expect.stringMatching(
+          /^pending setTimeout \(40 ms\) created at test\/leak-guard\/leak-fixtures\/fire-and-forget\.mjs:11:3\.callback\[\[closure\]\]\.event\.body$/,
+        ),
+        as: 'substring',
+        field: 'body.email',
+        requestId: 'forget-1',
+        sensitive: 'email',
+      }),
+    )
+    expect(lines.join('\n')).not.toContain(a)
+  })
+
+  test('awaited, cleared and unref’d timers stay silent', async () => {
+    const { invoke, findings } = await guarded('awaited-timers')
+    for (let i = 0; i < 3; i++) await invoke({ email: email() }, `timers-${i}`)
+    expect(findings).toEqual([])
+  })
+
+  test('pending: false turns it off', async () => {
+    const module = await fixtureModule('fire-and-forget')
+    const findings: LeakFinding[] = []
+    const handler = middy(module.base).use(
+      leakGuard({
+        targets: [module],
+        pending: false,
+        onLeak: (f) => findings.push(f),
+        logger: { warn: () => {} },
+      }),
+    )
+    await handler({ body: JSON.stringify({ email: email(), auditInMs: 1 }) }, context('off-1'))
+    expect(findings.filter((f) => f.kind === 'pending')).toEqual([])
+  })
+})
