@@ -22,8 +22,8 @@ import {
 } from '../shared/env.js'
 import { createLogOnce, errorName, type WarnLogger } from '../shared/log-once.js'
 import { createEngine } from './engine.js'
-import { createPendingTracker } from './pending.js'
 import { describeFinding, type LeakFinding } from './findings.js'
+import { createPendingTracker } from './pending.js'
 import type { RootProvider } from './roots.js'
 import { createScopeRoots } from './scope/index.js'
 
