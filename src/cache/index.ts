@@ -572,7 +572,9 @@ export const orcCache = <
           'a middleware that runs after orcCache changed a stored response, so hits differ from misses: use orcCache first in .use() order (outermost)',
         )
       }
-    })
+      // Unref'd: a diagnostic that never keeps the process alive (and that leakGuard's
+      // pending check, which leaves unref'd background work alone, does not report).
+    }).unref()
   }
 
   /** Takes what `before` left for this request (nothing when it did not run, or answered). */

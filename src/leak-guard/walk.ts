@@ -46,7 +46,10 @@ export interface HiddenReader {
   wantsPrivates(object: object): boolean
   /** Whether a function's closure is worth a read (false once it has no closure variables). */
   wantsClosure(fn: object): boolean
-  /** Private fields of `objects` and closure variables of `fns`, in order; undefined if unavailable. */
+  /**
+   * Private fields of `objects` and closure variables of `fns`, in order (possibly of the
+   * first ones only: the walk asks again for the rest); undefined if unavailable.
+   */
   read(
     objects: readonly object[],
     fns: readonly object[],
@@ -344,11 +347,16 @@ export const walk = (
       room = perObject
       for (const [name, value] of found) if (!child(value, at, step, name)) return
     }
-    owners.forEach(([, at], k) => {
-      deliver(read.privates[k] ?? [], at, Step.Private)
+    // A reader may answer for the first ones only: the others wait for the next round.
+    owners.forEach((owner, k) => {
+      const found = read.privates[k]
+      if (found === undefined) privateOwners.push(owner)
+      else deliver(found, owner[1], Step.Private)
     })
-    closures.forEach(([, at], k) => {
-      deliver(read.closures[k] ?? [], at, Step.Closure)
+    closures.forEach((owner, k) => {
+      const found = read.closures[k]
+      if (found === undefined) closureOwners.push(owner)
+      else deliver(found, owner[1], Step.Closure)
     })
   }
   return stats

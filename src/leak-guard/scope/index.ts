@@ -29,6 +29,7 @@ import {
   type FunctionReading,
   type LogOnce,
   type ScopeInspector,
+  scopeEntries,
 } from './inspector.js'
 
 export type { LogOnce } from './inspector.js'
@@ -108,7 +109,7 @@ const rootsOf = (
           : k === moduleIndex
             ? `module ${file}`
             : `module ${file} › ${innerScopeName(description)}`
-      for (const [name, value] of Object.entries(variables)) {
+      for (const [name, value] of scopeEntries(variables)) {
         const label = `${prefix}: ${name}`
         if (labels.has(label) || !isData(value, skip, exclude)) continue
         labels.add(label)
@@ -119,8 +120,11 @@ const rootsOf = (
   return roots
 }
 
-/** At most this many objects, and as many functions, read per round of a walk. */
-const MAX_HIDDEN_PER_READ = 64
+/**
+ * At most this many objects, and as many functions, read per round of a walk (the walk
+ * asks again for the rest in its next round).
+ */
+const MAX_HIDDEN_PER_READ = 256
 
 /**
  * The reader of private fields and closures for the walk, through the inspector. It

@@ -117,6 +117,22 @@ interface PrivateProperties {
 /** Scopes that are roots already (or the platform's): not a function's own closure. */
 const OUTER_SCOPES = /^(?:Global|Module|Script)\b/
 
+/**
+ * The variables of a scope object as entries, leaving out any still in its temporal dead
+ * zone (a `let` or `const` not yet initialised: reading it throws a ReferenceError).
+ */
+export const scopeEntries = (variables: Readonly<Record<string, unknown>>): [string, unknown][] => {
+  const entries: [string, unknown][] = []
+  for (const name of Object.keys(variables)) {
+    try {
+      entries.push([name, variables[name]])
+    } catch {
+      // uninitialised: holds nothing yet
+    }
+  }
+  return entries
+}
+
 const scopeVariables = (wrapper: unknown): Record<string, unknown> => {
   // The inspector's scope entries are `{ description, object }`; `object` holds the variables.
   const object: unknown =
@@ -289,22 +305,25 @@ const createScopeInspector = (session: Session): ScopeInspector => {
       if (platformFns[i]) return []
       const scopesId = internal.find((p) => p.name === '[[Scopes]]')?.value?.objectId
       if (scopesId === undefined) return []
-      const indexes: number[] = []
+      const own: string[] = []
+      let inModule = false
       for (const entry of getProperties(scopesId).result) {
         const { description, objectId } = entry.value ?? {}
         if (objectId === undefined || description === undefined) continue
-        if (OUTER_SCOPES.test(description)) continue
-        remote.push(objectId)
-        indexes.push(remote.length - 1)
+        if (OUTER_SCOPES.test(description)) inModule ||= description !== 'Global'
+        else own.push(objectId)
       }
-      return indexes
+      // A CommonJS file's own scope is its wrapper function's (a `Closure`, outermost):
+      // module state too, read as a root for the user's files, never a closure.
+      if (!inModule) own.pop()
+      return own.map((objectId) => remote.push(objectId) - 1)
     })
     deliver(holderId, remote)
     const resolve = (slots: readonly Slot[]): Hidden =>
       slots.map(([name, value, index]) => [name, index < 0 ? value : holder.scopes[index]])
     const closures = closureScopes.map(
       (indexes): Hidden =>
-        indexes.flatMap((index) => Object.entries(scopeVariables(holder.scopes[index]))),
+        indexes.flatMap((index) => scopeEntries(scopeVariables(holder.scopes[index]))),
     )
     return { privates: privateSlots.map(resolve), closures, platformObjects, platformFns }
   }
