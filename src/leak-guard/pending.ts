@@ -37,7 +37,7 @@ interface InvocationRecord {
 }
 
 /** Frames above the creating code: the hook, Node's emitInit, the timer's constructor... */
-const STACK_FRAMES = 12
+const STACK_FRAMES = 8
 const FRAME = /\(?((?:file:\/\/)?[^()\s]+?):(\d+):(\d+)\)?$/
 
 const field = (object: object, key: string): unknown => {
