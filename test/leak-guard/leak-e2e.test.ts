@@ -45,8 +45,8 @@ const BUILDS = [
     packages: 'bundle',
     file: 'index.js',
     // Bundled, axios's own module state is the handler file's: its defaults object is a
-    // module variable of that file under esbuild's name for it.
-    axiosDefaults: 'defaults_default',
+    // module variable of that file under esbuild's names for it (either may be met first).
+    axiosDefaults: '(?:defaults|defaults_default)',
   },
 ] as const
 
