@@ -7,7 +7,9 @@
  * its place; no value is ever printed in clear. Clean handlers stay silent.
  */
 import { randomBytes } from 'node:crypto'
-import { afterAll, describe, expect, test } from 'vitest'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { type LambdaOptions, type RunningLambda, startLambda } from '../e2e/harness/lambda.js'
 
 const FIXTURES = 'test/leak-guard/leak-fixtures/e2e'
@@ -228,5 +230,43 @@ describe.each(BUILDS)('$build', ({ format, packages, file, axiosDefaults }) => {
     test('awaited, cleared and unref’d timers', () =>
       silent('awaited-timers', () => post({ email: email() })))
     test('a handler that only echoes', () => silent('echo', () => post({ email: email() })))
+
+    describe('the AWS SDK (DynamoDB) with its client made at init', () => {
+      // A local stand-in for DynamoDB on 127.0.0.1: it answers PutItem with `{}`, over
+      // keep-alive connections the SDK keeps open between invocations.
+      let server: Server
+      let puts = 0
+      beforeAll(async () => {
+        server = createServer((request, response) => {
+          request.resume().on('end', () => {
+            puts++
+            response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' })
+            response.end('{}')
+          })
+        })
+        await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+      })
+      afterAll(() => new Promise<void>((done) => server.close(() => done())))
+
+      test('stays silent, keep-alive sockets included', async () => {
+        const { port } = server.address() as AddressInfo
+        const fn = await start('clean-sdk', {
+          env: {
+            LEAK_GUARD: 'warn',
+            DYNAMODB_ENDPOINT: `http://127.0.0.1:${port}`,
+            AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+            AWS_SECRET_ACCESS_KEY: 'example-secret',
+          },
+        })
+        for (let i = 0; i < 4; i++) {
+          const result = await fn.invoke(post({ email: email(), orderId: `o-${i}` }), {
+            requestId: `sdk-${i}`,
+          })
+          expect(result.error).toBeUndefined()
+        }
+        expect(puts).toBeGreaterThanOrEqual(4)
+        expect(findings(fn)).toEqual([])
+      })
+    })
   })
 })

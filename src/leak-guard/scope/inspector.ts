@@ -49,10 +49,22 @@ export interface HiddenReading {
    * blocks (not its module's, script's or the global scope, which are read as roots).
    */
   readonly closures: readonly Hidden[]
-  /** Whether each object's class, and each function, is Node's own code (`node:` scripts). */
+  /**
+   * Whether each object's class is Node's own code (`node:` scripts), and whether each
+   * function is Node's or a dependency's (under `node_modules`, also bundled): its closure
+   * is not read.
+   */
   readonly platformObjects: readonly boolean[]
   readonly platformFns: readonly boolean[]
 }
+
+/** Whether a script (by id; its URL through `urlOf`) is of some kind. */
+export type ScriptTest = (
+  scriptId: string | undefined,
+  urlOf: (id: string) => string | undefined,
+  /** The line (0-based) of the function in question, if any. */
+  line?: number,
+) => boolean
 
 /** A connected session, valid during one {@link InspectorAccess} call. */
 export interface ScopeInspector {
@@ -62,10 +74,8 @@ export interface ScopeInspector {
   readHidden(
     objects: readonly object[],
     fns: readonly AnyFunction[],
-    isPlatform: (
-      scriptId: string | undefined,
-      urlOf: (id: string) => string | undefined,
-    ) => boolean,
+    isPlatform: ScriptTest,
+    isDependency: ScriptTest,
   ): HiddenReading
   /**
    * The URL (or path) of a script, by id. The first call asks for V8's best-effort
@@ -242,7 +252,7 @@ const createScopeInspector = (session: Session): ScopeInspector => {
     )
   }
 
-  const readHidden: ScopeInspector['readHidden'] = (objects, fns, isPlatform) => {
+  const readHidden: ScopeInspector['readHidden'] = (objects, fns, isPlatform, isDependency) => {
     // Each object's class (its prototype's `constructor`, read without a getter), to tell
     // Node's own classes (streams, sockets) from the user's and libraries'.
     const classes = objects.map((object) => {
@@ -301,7 +311,14 @@ const createScopeInspector = (session: Session): ScopeInspector => {
       const internal = getProperties(id).internalProperties ?? []
       const location: unknown = internal.find((p) => p.name === '[[FunctionLocation]]')?.value
         ?.value
-      platformFns[i] = isPlatform(scriptIdOf(location), urlOf)
+      const scriptId = scriptIdOf(location)
+      const line: unknown =
+        typeof location === 'object' && location !== null
+          ? Reflect.get(location, 'lineNumber')
+          : undefined
+      platformFns[i] =
+        isPlatform(scriptId, urlOf) ||
+        isDependency(scriptId, urlOf, typeof line === 'number' ? line : undefined)
       if (platformFns[i]) return []
       const scopesId = internal.find((p) => p.name === '[[Scopes]]')?.value?.objectId
       if (scopesId === undefined) return []
@@ -310,6 +327,11 @@ const createScopeInspector = (session: Session): ScopeInspector => {
       for (const entry of getProperties(scopesId).result) {
         const { description, objectId } = entry.value ?? {}
         if (objectId === undefined || description === undefined) continue
+        // Inside a bundled CommonJS dependency (esbuild names its wrapper after the path).
+        if (description.includes('node_modules/')) {
+          platformFns[i] = true
+          return []
+        }
         if (OUTER_SCOPES.test(description)) inModule ||= description !== 'Global'
         else own.push(objectId)
       }
