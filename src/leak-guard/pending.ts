@@ -7,12 +7,13 @@
  * and immediate created; an `AsyncLocalStorage` entered in the guard's `before` tells
  * which invocation's code created it (also under overlapping invocations). Its creation
  * site is captured as a short V8 stack trace (formatted only when reported) and must be
- * first-party code: resources created by Node itself, by code under `node_modules` or by
- * the runtime client (`LAMBDA_RUNTIME_DIR`) are never reported, nor unref'd timers (a
+ * first-party code: resources created by Node itself, by code under `node_modules` (also
+ * bundled: see `bundle.ts`) or by the runtime client (`LAMBDA_RUNTIME_DIR`) are never reported, nor unref'd timers (a
  * library's background work, e.g. a keep-alive socket's idle timeout, by intent).
  * Promises are not tracked (on Node 24+ the hook asks Node not to: `trackPromises`).
  */
 import type { AsyncHook, AsyncLocalStorage as Storage } from 'node:async_hooks'
+import { isDependencyLine } from './bundle.js'
 
 /** One pending resource at the end of its invocation: what it is, where, what it holds. */
 export interface PendingWork {
@@ -59,7 +60,7 @@ export const firstPartySite = (
     if (match === null) continue
     let file = match[1] as string
     if (file.startsWith('file://')) file = decodeURIComponent(file.slice('file://'.length))
-    if (!file.startsWith('/') || file.includes('/node_modules/')) continue
+    if (!file.startsWith('/') || isDependencyLine(file, Number(match[2]) - 1)) continue
     if (runtimeDir !== undefined && file.startsWith(`${runtimeDir}/`)) continue
     const relative = file.startsWith(`${root}/`) ? file.slice(root.length + 1) : file
     return `${relative}:${match[2]}:${match[3]}`

@@ -2,6 +2,9 @@
  * The creation site of pending work: the first frame of first-party code, never Node's,
  * a dependency's or the runtime client's (so their timers are never reported).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { firstPartySite } from '../../src/leak-guard/pending.js'
 
@@ -36,5 +39,31 @@ describe('firstPartySite', () => {
     )
     expect(firstPartySite(trace, '/var/task', '/var/runtime')).toBeUndefined()
     expect(firstPartySite('', '/var/task', undefined)).toBeUndefined()
+  })
+})
+
+describe('in an esbuild bundle', () => {
+  test('frames in the regions of bundled dependencies and of the bundler’s helpers are skipped', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lg-bundle-'))
+    const file = join(dir, 'index.js')
+    writeFileSync(
+      file,
+      [
+        'var __esm = (fn, res) => function __init() {}', // 1: the bundler's helpers
+        '',
+        '// node_modules/@middy/core/index.js', // 3
+        'function runRequest() { setTimeout(() => {}, 5) }', // 4
+        '',
+        '// src/handler.ts', // 6
+        'const base = () => setTimeout(() => {}, 5)', // 7
+      ].join('\n'),
+    )
+    try {
+      const frames = (...lines: number[]) => stack(...lines.map((line) => `${file}:${line}:3`))
+      expect(firstPartySite(frames(1, 4, 7), dir, undefined)).toBe('index.js:7:3')
+      expect(firstPartySite(frames(4, 1), dir, undefined)).toBeUndefined()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

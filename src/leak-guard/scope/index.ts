@@ -10,11 +10,9 @@
  * code only lives in the module function's frame, is gone once the module has been
  * evaluated, and is invisible here.
  */
-import { readFileSync, statSync } from 'node:fs'
 import { Module } from 'node:module'
-import { isAbsolute } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { isModuleNamespaceObject, isProxy } from 'node:util/types'
+import { type BundleRegions, bundleRegions, inDependency } from '../bundle.js'
 import type { NamedRoot, RootProvider } from '../roots.js'
 import type { HiddenReader } from '../walk.js'
 import {
@@ -121,64 +119,6 @@ const rootsOf = (
     })
   })
   return roots
-}
-
-/** Where a bundle's modules start: lines, and whether each is a dependency's. */
-interface BundleRegions {
-  readonly starts: readonly number[]
-  readonly dependency: readonly boolean[]
-}
-
-/** esbuild's comment before each bundled module: `// node_modules/@smithy/core/...js`. */
-const MODULE_COMMENT = /^\/\/ (\S+\.[cm]?[jt]sx?)$/
-/** Bundles larger than this are not read for their regions. */
-const MAX_BUNDLE_BYTES = 32 * 1024 * 1024
-
-/**
- * The regions of an esbuild bundle (not minified), from the comment it writes before each
- * module, and its helpers before the first; undefined for a file that bundles no
- * dependency.
- */
-const bundleRegions = (url: string | undefined): BundleRegions | undefined => {
-  if (url === undefined) return undefined
-  try {
-    const path = url.startsWith('file://') ? fileURLToPath(url) : url
-    if (
-      !isAbsolute(path) ||
-      (statSync(path, { throwIfNoEntry: false })?.size ?? Infinity) > MAX_BUNDLE_BYTES
-    )
-      return undefined
-    // Before the first module: the bundler's own helpers (`__esm`'s `__init`, `__commonJS`'s
-    // `__require`, whose closures hold each lazily loaded module), a dependency too.
-    const starts: number[] = [0]
-    const dependency: boolean[] = [true]
-    readFileSync(path, 'utf8')
-      .split('\n')
-      .forEach((text, line) => {
-        const module = MODULE_COMMENT.exec(text)?.[1]
-        if (module === undefined) return
-        starts.push(line)
-        dependency.push(module.startsWith('node_modules/') || module.includes('/node_modules/'))
-      })
-    return dependency.lastIndexOf(true) > 0 ? { starts, dependency } : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/** Whether a line of a bundle lies in a dependency's module. */
-const inDependency = ({ starts, dependency }: BundleRegions, line: number): boolean => {
-  let low = 0
-  let high = starts.length - 1
-  let found = -1
-  while (low <= high) {
-    const middle = (low + high) >> 1
-    if ((starts[middle] as number) <= line) {
-      found = middle
-      low = middle + 1
-    } else high = middle - 1
-  }
-  return found >= 0 && dependency[found] === true
 }
 
 /**
