@@ -86,17 +86,37 @@ const isData = (
 const innerScopeName = (description: string): string =>
   /\((.+)\)$/.exec(description)?.[1] ?? description.toLowerCase()
 
+/** Labels by scope prefix and variable name: built once, not at every scan. */
+type LabelCache = Map<string, Map<string, string>>
+
+const labelOf = (cache: LabelCache, prefix: string, name: string): string => {
+  let names = cache.get(prefix)
+  if (names === undefined) {
+    names = new Map()
+    cache.set(prefix, names)
+  }
+  let label = names.get(name)
+  if (label === undefined) {
+    label = `${prefix}: ${name}`
+    names.set(name, label)
+  }
+  return label
+}
+
 /**
  * Labels and values of the module-level (and enclosing-function) variables read.
  * A function's outermost scope is its module: `module src/pay.js: creditCard`; scopes
  * of enclosing functions are named after them: `module src/pay.js › factory: cache`;
- * top-level `let`/`const` of classic scripts: `script: name`.
+ * top-level `let`/`const` of classic scripts: `script: name`. Whether an object or
+ * function is data is remembered (`dataCache`): a bundle's module scope holds thousands.
  */
 const rootsOf = (
   readings: readonly FunctionReading[],
   targets: readonly ScanTarget[],
   skip: ReadonlySet<unknown>,
   exclude: ReadonlySet<unknown>,
+  labelCache: LabelCache,
+  dataCache: WeakMap<object, boolean>,
 ): NamedRoot[] => {
   const roots: NamedRoot[] = []
   const labels = new Set<string>()
@@ -111,8 +131,17 @@ const rootsOf = (
             ? `module ${file}`
             : `module ${file} › ${innerScopeName(description)}`
       for (const [name, value] of scopeEntries(variables)) {
-        const label = `${prefix}: ${name}`
-        if (labels.has(label) || !isData(value, skip, exclude)) continue
+        const label = labelOf(labelCache, prefix, name)
+        if (labels.has(label)) continue
+        let data: boolean | undefined
+        if ((typeof value === 'object' && value !== null) || typeof value === 'function') {
+          data = dataCache.get(value)
+          if (data === undefined) {
+            data = isData(value, skip, exclude)
+            dataCache.set(value, data)
+          }
+        } else data = isData(value, skip, exclude)
+        if (!data) continue
         labels.add(label)
         roots.push({ label, value })
       }
@@ -236,6 +265,8 @@ export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
   let handlerLoaded: Promise<void> = Promise.resolve()
   let targets: ScanTarget[] | undefined
   let skip: ReadonlySet<unknown> = exclude
+  const labelCache: LabelCache = new Map()
+  let dataCache = new WeakMap<object, boolean>()
 
   const addSeeds = (into: Seed[], moduleExports: unknown, explicit: boolean) => {
     for (const fn of exportedFunctions(moduleExports)) into.push({ fn, explicit })
@@ -266,6 +297,7 @@ export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
   const discover = (inspector: ScopeInspector, from: readonly Seed[]): ScanTarget[] => {
     const found = discoverTargets(inspector, from, settings)
     skip = new Set([...exclude, ...libraryExports()])
+    dataCache = new WeakMap() // decided with the old `skip`
     return found
   }
 
@@ -275,7 +307,14 @@ export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
     return (
       access((inspector) => {
         targets ??= discover(inspector, from)
-        return rootsOf(inspector.readScopes(targets.map(({ fn }) => fn)), targets, skip, exclude)
+        return rootsOf(
+          inspector.readScopes(targets.map(({ fn }) => fn)),
+          targets,
+          skip,
+          exclude,
+          labelCache,
+          dataCache,
+        )
       }) ?? []
     )
   }
