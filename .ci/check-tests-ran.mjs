@@ -16,6 +16,7 @@ const END_TO_END = [
   'test/examples/examples.test.ts',
   'test/examples/demo.test.ts',
   'test/leak-guard/scope-e2e.test.ts',
+  'test/leak-guard/leak-e2e.test.ts',
 ]
 
 const report = JSON.parse(readFileSync(process.argv[2], 'utf8'))

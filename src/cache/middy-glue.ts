@@ -53,7 +53,9 @@ export const checkOutermost = (request: { response: unknown }, warn: () => void)
     }
   }
   const returned = serialise()
+  // Unref'd: a diagnostic never keeps the process alive (and leakGuard's pending check,
+  // which leaves unref'd background work alone, does not report it).
   setImmediate(() => {
     if (serialise() !== returned) warn()
-  })
+  }).unref()
 }

@@ -12,11 +12,13 @@ import {
 } from './findings.js'
 import { mask } from './mask.js'
 import { createNeedleSet, forEachInside, type NeedleSet } from './needles.js'
+import type { PendingWork } from './pending.js'
 import type { RootProvider } from './roots.js'
 import { classify } from './sensitive.js'
 import { collectTokens, printableKey, type Token } from './tokens.js'
 import {
   type FoundAs,
+  type HiddenReader,
   type Place,
   placeOf,
   type StringVisitor,
@@ -26,6 +28,9 @@ import {
 
 /** How many finished invocations' tokens are still looked for. */
 const HISTORY = 8
+
+/** `process.env` is compared with its baseline at most this often (see `stateRoots`). */
+const ENV_INTERVAL_MS = 50
 
 /** Lambda's longest timeout: the deadline of an invocation whose context does not say. */
 const MAX_INVOCATION_MS = 15 * 60_000
@@ -56,6 +61,8 @@ export interface EngineConfig {
   oneAtATime: boolean
   /** Reports a failure of a user-supplied getter or provider (logged once). */
   onRootError: (name: string, error: unknown) => void
+  /** Reads private fields and closures of what the walk meets, if available. */
+  hidden?: () => HiddenReader | undefined
   /** Reports a walk that ran out of budget (logged once). */
   onTruncated: (visited: number) => void
 }
@@ -67,6 +74,11 @@ interface Invocation {
   readonly deadline: number
   /** Its tokens prepared for the search, once needed. */
   needles?: NeedleSet<Needle>
+  /**
+   * The invocations that ran at the same time as this one at any moment, ended or not
+   * (emptied when this one ends): their data in its state or response is a mix-up.
+   */
+  readonly overlapped: Set<Invocation>
 }
 
 /** Why a token is looked for: it came with this invocation, an earlier one, or one in flight. */
@@ -132,19 +144,46 @@ const under = (where: string, prefix: string): boolean =>
   where === prefix ||
   (where.startsWith(prefix) && (where[prefix.length] === '.' || where[prefix.length] === '['))
 
+/**
+ * The variables of `process.env` set or changed since `baseline` (a plain object, so that
+ * the walk names and masks each key: `process.env.USER_EMAIL`), or `undefined` if none.
+ */
+const changedEnv = (baseline: ReadonlyMap<string, string | undefined>) => {
+  let changed: Record<string, string> | undefined
+  const env = process.env
+  for (const key in env) {
+    const value = env[key]
+    if (value === undefined || baseline.get(key) === value) continue
+    changed ??= Object.create(null) as Record<string, string>
+    changed[key] = value
+  }
+  return changed
+}
+
 export const createEngine = (config: EngineConfig) => {
   const platform = new Set<PropertyKey>(PLATFORM_NAMESPACES)
   const baseline = new Map<PropertyKey, unknown>()
   const containers = new Set<PropertyKey>()
+  /** The platform's globals themselves, never walked into when reached (`Buffer`, `process`). */
+  const platformValues = new Set<unknown>([process])
   for (const key of Reflect.ownKeys(globalThis)) {
     const descriptor = Object.getOwnPropertyDescriptor(globalThis, key)
     if (descriptor === undefined || platform.has(key) || isPlatformGlobal(descriptor)) {
       platform.add(key)
+      if (descriptor !== undefined && 'value' in descriptor && key !== 'globalThis') {
+        const value: unknown = descriptor.value
+        if ((typeof value === 'object' && value !== null) || typeof value === 'function')
+          platformValues.add(value)
+      }
       continue
     }
     baseline.set(key, descriptor.value)
     if (isUserContainer(key, descriptor.value)) containers.add(key)
   }
+  // process.env as it was: a variable set or changed later is searched (Node 24 makes
+  // `process` an accessor of globalThis, and its env is no plain object anyway).
+  const envBaseline = new Map(Object.entries(process.env))
+  let envReadAt = Number.NEGATIVE_INFINITY
   const ignore = config.ignore.flatMap((entry) =>
     /[.[:\s]/.test(entry) ? [entry] : [entry, `globalThis.${entry}`],
   )
@@ -167,7 +206,7 @@ export const createEngine = (config: EngineConfig) => {
    * The roots of container state, most likely first (the node budget is shared): new and
    * changed globals, watched and provided roots, then unchanged user containers.
    */
-  const stateRoots = (): WalkRoot[] => {
+  const stateRoots = (phase: 'start' | 'end'): WalkRoot[] => {
     const roots: WalkRoot[] = []
     const unchanged: WalkRoot[] = []
     for (const key of Reflect.ownKeys(globalThis)) {
@@ -182,6 +221,19 @@ export const createEngine = (config: EngineConfig) => {
         unchanged.push({ label: globalLabel(key), value })
       }
     }
+    // Reading process.env costs about 0.5 µs a variable (each read goes through Node's
+    // C++ accessor; even listing its keys costs ~10 µs): at the end of an invocation, at
+    // most every ENV_INTERVAL_MS. A write is seen at the next read; its value still names
+    // the invocation it came from (the last HISTORY invocations are remembered).
+    let env: Record<string, string> | undefined
+    if (phase === 'end') {
+      const now = performance.now()
+      if (now - envReadAt >= ENV_INTERVAL_MS) {
+        envReadAt = now
+        env = changedEnv(envBaseline)
+      }
+    }
+    if (env !== undefined) roots.push({ label: 'process.env', value: env })
     for (const [label, source] of watch) {
       try {
         roots.push({ label, value: typeof source === 'function' ? source() : source })
@@ -238,8 +290,14 @@ export const createEngine = (config: EngineConfig) => {
       if (at.cached && token.kind === undefined) return
       const where = renderPlace(at, maskKey)
       if (ignore.some((prefix) => under(where, prefix))) return
-      const kind: LeakKind =
-        relation === 'other' ? 'cross-request' : rootOf(at).newGlobal ? 'new-global' : 'persisted'
+      const root = rootOf(at)
+      const kind: LeakKind = root.pending
+        ? 'pending'
+        : relation === 'other'
+          ? 'cross-request'
+          : root.newGlobal
+            ? 'new-global'
+            : 'persisted'
       const finding = record({
         severity: kind === 'cross-request' ? 'critical' : token.kind ? 'high' : 'medium',
         kind,
@@ -272,9 +330,39 @@ export const createEngine = (config: EngineConfig) => {
       }
     }
 
-    const stats = walk(roots, visit, config.maxNodes, shortest)
+    const stats = walk(roots, visit, config.maxNodes, shortest, platformValues, config.hidden?.())
     if (stats.truncated) config.onTruncated(stats.visited)
     return found
+  }
+
+  /**
+   * A timer or immediate of this invocation still pending at its end: reported with the
+   * data of the invocation its callback and arguments hold, or on its own if none.
+   */
+  const searchPending = (
+    work: PendingWork,
+    own: NeedleSet<Needle>,
+    requestId: string,
+  ): LeakFinding[] => {
+    const label = `pending ${work.what} created at ${work.site}`
+    const present = new Set<string>()
+    const roots = [{ label, value: work.holds, pending: true }]
+    const found = search(roots, () => [own], requestId, 'end', present)
+    if (present.size > 0) return found
+    const finding = record({
+      severity: 'medium',
+      kind: 'pending',
+      where: label,
+      as: 'value',
+      cached: false,
+      field: '',
+      requestId,
+      foundBy: requestId,
+      phase: 'end',
+      sensitive: undefined,
+      value: '',
+    })
+    return finding === undefined ? found : [...found, finding]
   }
 
   const remember = (invocation: Invocation): void => {
@@ -301,30 +389,47 @@ export const createEngine = (config: EngineConfig) => {
       const now = Date.now()
       settle(now)
       const deadline = now + (remainingMs ?? MAX_INVOCATION_MS)
-      const invocation: Invocation = { requestId, tokens: collectTokens(event), deadline }
+      const invocation: Invocation = {
+        requestId,
+        tokens: collectTokens(event),
+        deadline,
+        overlapped: new Set(),
+      }
       const present = new Set<string>()
       const needles = () => [earlierNeedles(), ownNeedles(invocation)]
-      const found = search(stateRoots(), needles, requestId, 'start', present)
+      const found = search(stateRoots('start'), needles, requestId, 'start', present)
       for (const value of present) invocation.tokens.delete(value)
       if (present.size > 0) invocation.needles = undefined
+      for (const other of inFlight.values()) {
+        other.overlapped.add(invocation)
+        invocation.overlapped.add(other)
+      }
       inFlight.set(key, invocation)
       return found
     },
 
     /**
-     * Ends an invocation: reports request data left in state, data of other in-flight
-     * invocations in state or in this response (cross-request), then remembers this one.
+     * Ends an invocation: reports request data left in state, data of invocations that
+     * overlapped it (still in flight or ended since) in state or in this response
+     * (cross-request), then remembers this one.
      */
-    end(key: object, response: unknown): LeakFinding[] {
+    end(key: object, response: unknown, pending: readonly PendingWork[] = []): LeakFinding[] {
       const invocation = inFlight.get(key)
       if (invocation === undefined) return []
       inFlight.delete(key)
       const own = ownNeedles(invocation)
-      const others = needleSet(inFlight.values(), 'other', own)
+      const others = needleSet(invocation.overlapped, 'other', own)
+      invocation.overlapped.clear()
       const { requestId } = invocation
-      const found = search(stateRoots(), () => [own, others, earlierNeedles()], requestId, 'end')
+      const found = search(
+        stateRoots('end'),
+        () => [own, others, earlierNeedles()],
+        requestId,
+        'end',
+      )
       const answer = [{ label: 'response', value: response }]
       if (others.byValue.size > 0) found.push(...search(answer, () => [others], requestId, 'end'))
+      for (const work of pending) found.push(...searchPending(work, own, requestId))
       remember(invocation)
       return found
     },

@@ -7,12 +7,23 @@ import { type FoundAs, type Place, Step, type WalkRoot } from './walk.js'
 
 /** What was found. */
 export type LeakKind =
-  /** A value of another in-flight invocation, in state at the end of this one or in its response. */
+  /**
+   * A value of another invocation that overlapped this one at any moment (still in flight
+   * or ended since), in state at the end of this one or in its response.
+   */
   | 'cross-request'
   /** Request data in a global property created after the guard was. */
   | 'new-global'
   /** Request data still reachable from container state after its invocation. */
   | 'persisted'
+  /**
+   * A timer or immediate started by the invocation, still pending when it returned
+   * ("fire and forget"): it runs while the environment is frozen or during another
+   * invocation. `where` names it and where it was created (`pending setTimeout (500 ms)
+   * created at index.mjs:12:5`), followed by the path to the request data its callback or
+   * arguments hold, if any (else `field` and `value` are empty).
+   */
+  | 'pending'
 
 /** `critical` for cross-request data, `high` for sensitive data, `medium` otherwise. */
 export type LeakSeverity = 'critical' | 'high' | 'medium'
@@ -85,6 +96,12 @@ export const renderPlace = (at: Place, maskKey: (key: string) => string): string
       case Step.Bytes:
         parts.push('.toString()')
         break
+      case Step.Private:
+        parts.push(`.${String(p.key)}`)
+        break
+      case Step.Closure:
+        parts.push(`[[closure]].${String(p.key)}`)
+        break
     }
   }
   return parts.reverse().join('')
@@ -103,8 +120,13 @@ export const describeFinding = (f: LeakFinding): string => {
   const what = f.sensitive === 'card' ? `card ${f.value}` : f.value
   const found =
     f.kind === 'cross-request'
-      ? `in flight, found at the ${f.phase} of request ${f.foundBy}`
-      : `found at the ${f.phase} of request ${f.foundBy}`
+      ? `an overlapping request, found at the ${f.phase} of request ${f.foundBy}`
+      : f.kind === 'pending'
+        ? 'still pending after it returned'
+        : `found at the ${f.phase} of request ${f.foundBy}`
+  if (f.kind === 'pending' && f.field === '') {
+    return `leakGuard: ${f.severity.toUpperCase()} pending: ${f.where} is still pending after request ${f.requestId} returned${f.count > 1 ? `; seen ${f.count} times` : ''}`
+  }
   const held = f.as === 'value' ? '' : ` (as ${f.as === 'key' ? 'a key' : 'part of a string'})`
   const cached = f.cached ? ' inside an orcCache store' : ''
   return `leakGuard: ${f.severity.toUpperCase()} ${f.kind}: ${f.where}${held}${cached} holds ${f.field} = ${what} of request ${f.requestId}, ${found}${f.count > 1 ? `; seen ${f.count} times` : ''}`

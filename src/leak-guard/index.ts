@@ -23,6 +23,7 @@ import {
 import { createLogOnce, errorName, type WarnLogger } from '../shared/log-once.js'
 import { createEngine } from './engine.js'
 import { describeFinding, type LeakFinding } from './findings.js'
+import { createPendingTracker } from './pending.js'
 import type { RootProvider } from './roots.js'
 import { createScopeRoots } from './scope/index.js'
 
@@ -104,6 +105,15 @@ export interface LeakGuardOptions {
    * local runs) the only way in. Default none.
    */
   targets?: readonly unknown[]
+  /**
+   * Report timers and immediates an invocation started and left pending when it returned
+   * ("fire and forget"), with where they were created and the request data they hold.
+   * Tracked with an `async_hooks` hook enabled only while an invocation is in flight.
+   * Env `LEAK_GUARD_PENDING`. Default `true`. Cost: a call into the hook per async
+   * resource created during an invocation (promises too before Node 24.9), and a short
+   * stack trace (a few µs) per timer or immediate.
+   */
+  pending?: boolean
 }
 
 const LEAK_ERROR: unique symbol = Symbol.for('middy-orc.LeakError') as never
@@ -202,6 +212,13 @@ export const leakGuard = <
     leakGuardDefaults.maxNodes,
   )
   const scope = resolveSetting(options.scope, 'scope', 'LEAK_GUARD_SCOPE', parseBoolean, true)
+  const trackPending = resolveSetting(
+    options.pending,
+    'pending',
+    'LEAK_GUARD_PENDING',
+    parseBoolean,
+    true,
+  )
   if (options.targets !== undefined && !Array.isArray(options.targets)) {
     throw new ConfigError('targets', 'must be a list of functions or modules')
   }
@@ -235,12 +252,21 @@ export const leakGuard = <
   const logOnce = createLogOnce(out, 'leakGuard:')
   if (scope) roots.push(() => scopeRoots?.() ?? [])
   const maxConcurrency = Number(readEnv('AWS_LAMBDA_MAX_CONCURRENCY') ?? 1)
+  const oneAtATime = readEnv('AWS_LAMBDA_FUNCTION_NAME') !== undefined && !(maxConcurrency > 1)
+  const pending = trackPending
+    ? createPendingTracker({
+        oneAtATime,
+        root: readEnv('LAMBDA_TASK_ROOT') ?? process.cwd(),
+        runtimeDir: readEnv('LAMBDA_RUNTIME_DIR'),
+      })
+    : undefined
   const engine = createEngine({
     maxNodes,
     watch,
     ignore,
     roots,
-    oneAtATime: readEnv('AWS_LAMBDA_FUNCTION_NAME') !== undefined && !(maxConcurrency > 1),
+    oneAtATime,
+    hidden: () => scopeRoots?.hidden,
     onRootError: (name, error) =>
       logOnce(`root:${name}`, `${name} threw (${errorName(error)}); skipped`),
     onTruncated: (visited) =>
@@ -298,13 +324,15 @@ export const leakGuard = <
           typeof context?.getRemainingTimeInMillis === 'function'
             ? context.getRemainingTimeInMillis()
             : undefined
-        return engine.start(request, requestId, request.event, remaining)
+        const found = engine.start(request, requestId, request.event, remaining)
+        pending?.begin(request)
+        return found
       }),
     )
   }
 
   const leakGuardAfter = (request: Req): void => {
-    report(guarded(() => engine.end(request, request.response)))
+    report(guarded(() => engine.end(request, request.response, pending?.end(request))))
   }
 
   // Module-level variables, read through the inspector. Created after the hooks, which it

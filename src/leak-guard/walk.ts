@@ -6,8 +6,8 @@
  * this package's own). It walks each object once (cycles are harmless) and stops after a
  * fixed number of nodes. Not searched: the contents of boxed primitives, Dates, RegExps,
  * Promises, WeakMaps, WeakSets, ArrayBuffers and typed arrays other than `Uint8Array`
- * (and `Buffer`), byte arrays over 64 KiB, private class fields, and closures (module
- * scope comes through a root provider).
+ * (and `Buffer`), byte arrays over 64 KiB; private class fields and closures only through
+ * a {@link HiddenReader} (module scope comes through a root provider).
  */
 import type { types as UtilTypes } from 'node:util'
 import { ORC_CACHE_BRAND } from '../shared/brand.js'
@@ -17,6 +17,8 @@ import type { NamedRoot } from './roots.js'
 export interface WalkRoot extends NamedRoot {
   /** True for a global property that did not exist when the guard was created. */
   readonly newGlobal?: boolean
+  /** True for the callback and arguments of a timer still pending (see `pending.ts`). */
+  readonly pending?: boolean
 }
 
 /** How a step from a parent to a child is written in a path. */
@@ -28,6 +30,35 @@ export enum Step {
   MapKey,
   SetItem,
   Bytes,
+  /** A private class field (`#token`), read through the inspector. */
+  Private,
+  /** A variable a function closes over, read through the inspector. */
+  Closure,
+}
+
+/**
+ * Reads what JavaScript cannot: private fields and closure variables (through the
+ * inspector, see `scope/`). The walk asks for those of the class instances and functions
+ * it meets, in one batch per round, and walks what comes back.
+ */
+export interface HiddenReader {
+  /** Whether an object's private fields are worth a read (false once its class has none). */
+  wantsPrivates(object: object): boolean
+  /** Whether a function's closure is worth a read (false once it has no closure variables). */
+  wantsClosure(fn: object): boolean
+  /**
+   * Private fields of `objects` and closure variables of `fns`, in order (possibly of the
+   * first ones only: the walk asks again for the rest); undefined if unavailable.
+   */
+  read(
+    objects: readonly object[],
+    fns: readonly object[],
+  ):
+    | {
+        privates: readonly (readonly (readonly [string, unknown])[])[]
+        closures: readonly (readonly (readonly [string, unknown])[])[]
+      }
+    | undefined
 }
 
 /** A place in state: a chain of steps back to its root. Built only for matches. */
@@ -73,6 +104,8 @@ const SKIPPED_FUNCTION_KEYS = new Set<PropertyKey>([
   'arguments',
 ])
 const MAX_BYTES = 65_536
+/** Rounds of private fields and closures read per walk (each one nesting level deeper). */
+const MAX_HIDDEN_ROUNDS = 6
 /** Thrown to leave a built-in `forEach` early. */
 const STOP = Symbol('stop')
 const mapForEach = Map.prototype.forEach
@@ -109,7 +142,7 @@ const isLongNumber = (value: unknown): value is number | bigint =>
   (typeof value === 'bigint' && (value >= 10_000_000n || value <= -10_000_000n))
 
 /**
- * Walks `roots` breadth-first, calling `onString` for every string of at least `minLength`
+ * Walks `roots` breadth-first (never into a value of `platform`: the built-in globals), calling `onString` for every string of at least `minLength`
  * characters met (values, keys, the text of small byte buffers) and every integer of 8
  * digits or more, visiting at most `maxNodes` values in all, and at most a fifth of them
  * (1,000 at least) inside any one object, so that one huge array cannot hide the rest.
@@ -119,6 +152,8 @@ export const walk = (
   onString: StringVisitor,
   maxNodes: number,
   minLength = 1,
+  platform?: ReadonlySet<unknown>,
+  hidden?: HiddenReader,
 ): WalkStats => {
   utilTypes ??= process.getBuiltinModule('node:util').types
   const types = utilTypes
@@ -127,6 +162,9 @@ export const walk = (
   const places: Place[] = []
   const stats: WalkStats = { visited: 0, truncated: false, proxies: 0 }
   const perObject = Math.max(1_000, Math.floor(maxNodes / 5))
+  /** Class instances and functions met, whose private fields or closures to read. */
+  let privateOwners: [object, Place][] = []
+  let closureOwners: [object, Place][] = []
   /** What is left of the share of the object being expanded. */
   let room = Number.POSITIVE_INFINITY
   const visit = (
@@ -151,7 +189,7 @@ export const walk = (
       if (value.length >= minLength) onString(value, 'value', parent, step, key)
     } else if ((typeof value === 'object' && value !== null) || typeof value === 'function') {
       const size = seen.size
-      if (seen.add(value).size === size) return true
+      if (seen.add(value).size === size || platform?.has(value)) return true
       values.push(value)
       places.push(placeOf(parent, step, key))
     } else if (isLongNumber(value)) {
@@ -183,6 +221,11 @@ export const walk = (
   /** Own data properties (string keys, then symbols); functions without their built-in keys. */
   const properties = (object: object, at: Place): void => {
     const isFunction = typeof object === 'function'
+    if (hidden !== undefined) {
+      if (isFunction) {
+        if (hidden.wantsClosure(object)) closureOwners.push([object, at])
+      } else if (hidden.wantsPrivates(object)) privateOwners.push([object, at])
+    }
     for (const k of Object.getOwnPropertyNames(object)) {
       if (isFunction && SKIPPED_FUNCTION_KEYS.has(k)) continue
       if (!property(object, k, at)) return
@@ -277,15 +320,44 @@ export const walk = (
   for (const root of roots) {
     if (!child(root.value, undefined, Step.Root, root)) break
   }
-  for (let i = 0; i < values.length; i++) {
-    room = perObject
-    try {
-      expand(values[i] as object, places[i] as Place)
-    } catch {
-      // STOP (a share spent inside a Map or Set), or a hostile object (say, a throwing
-      // iterator in a branded store): go on with the next object.
+  let i = 0
+  for (let round = 0; ; round++) {
+    for (; i < values.length; i++) {
+      room = perObject
+      try {
+        expand(values[i] as object, places[i] as Place)
+      } catch {
+        // STOP (a share spent inside a Map or Set), or a hostile object (say, a throwing
+        // iterator in a branded store): go on with the next object.
+      }
+      values[i] = undefined
     }
-    values[i] = undefined
+    if (hidden === undefined || (privateOwners.length === 0 && closureOwners.length === 0)) break
+    if (stats.visited >= maxNodes || round >= MAX_HIDDEN_ROUNDS) break
+    const owners = privateOwners
+    const closures = closureOwners
+    privateOwners = []
+    closureOwners = []
+    const read = hidden.read(
+      owners.map(([object]) => object),
+      closures.map(([fn]) => fn),
+    )
+    if (read === undefined) break
+    const deliver = (found: readonly (readonly [string, unknown])[], at: Place, step: Step) => {
+      room = perObject
+      for (const [name, value] of found) if (!child(value, at, step, name)) return
+    }
+    // A reader may answer for the first ones only: the others wait for the next round.
+    owners.forEach((owner, k) => {
+      const found = read.privates[k]
+      if (found === undefined) privateOwners.push(owner)
+      else deliver(found, owner[1], Step.Private)
+    })
+    closures.forEach((owner, k) => {
+      const found = read.closures[k]
+      if (found === undefined) closureOwners.push(owner)
+      else deliver(found, owner[1], Step.Closure)
+    })
   }
   return stats
 }

@@ -107,10 +107,20 @@ describe('leakGuard with @middy/core and AWS sample events', () => {
     }).use(leakGuard(options))
 
     await handler(apiEvent({ card: { number: CARD_A } }), context('req-1'))
-    expect(found).toEqual([])
+    // At its end, the timer is still pending, holding the card (through `body`).
+    expect(found).toEqual([
+      expect.objectContaining({
+        kind: 'pending',
+        where: expect.stringMatching(
+          /^pending setTimeout \(5 ms\) created at test\/leak-guard\/guard\.test\.ts:\d+:\d+\.callback\[\[closure\]\]\.body\.card\.number$/,
+        ),
+        requestId: 'req-1',
+        value: '411111******1111',
+      }),
+    ])
     await new Promise((resolve) => setTimeout(resolve, 30))
     await handler(apiEvent({ card: { number: CARD_B } }), context('req-2'))
-    const late = found.find((f) => f.requestId === 'req-1')
+    const late = found.find((f) => f.requestId === 'req-1' && f.kind !== 'pending')
     expect(late).toMatchObject({
       kind: 'new-global',
       where: 'globalThis.audit[0]',
@@ -238,7 +248,8 @@ describe('leakGuard with @middy/core and AWS sample events', () => {
         g.audit = { card }
       }, 1)
       return { statusCode: 200 }
-    }).use(leakGuard({ mode: 'throw', logger: { warn: () => undefined } }))
+      // pending: false, or the pending timer fails this invocation already (tested elsewhere).
+    }).use(leakGuard({ mode: 'throw', pending: false, logger: { warn: () => undefined } }))
     await expect(handler(apiEvent({ card: CARD_A }), context('req-1'))).resolves.toEqual({
       statusCode: 200,
     })

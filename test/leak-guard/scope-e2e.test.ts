@@ -78,7 +78,7 @@ describeWithRuntime('overlapping invocations (AWS_LAMBDA_MAX_CONCURRENCY=4)', ()
     const cross = findings(fn).filter(
       (line) =>
         line.includes('CRITICAL cross-request') &&
-        line.includes(`of request ${b!.requestId}, in flight`) &&
+        line.includes(`of request ${b!.requestId}, an overlapping request`) &&
         line.includes(`found at the end of request ${a!.requestId}`),
     )
     expect(cross).toEqual([

@@ -10,7 +10,13 @@ import { createRequire } from 'node:module'
 import { isAbsolute, relative, resolve, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { isModuleNamespaceObject, isProxy } from 'node:util/types'
-import type { AnyFunction, FunctionReading, ScopeInspector, ScopeReading } from './inspector.js'
+import {
+  type AnyFunction,
+  type FunctionReading,
+  type ScopeInspector,
+  type ScopeReading,
+  scopeEntries,
+} from './inspector.js'
 
 /** A function whose scopes are read at every scan, and the file they belong to. */
 export interface ScanTarget {
@@ -147,10 +153,10 @@ const isFirstParty = (path: string, root: string): boolean =>
 
 const sameScope = (a: ScopeReading, b: ScopeReading): boolean => {
   if (a.description !== b.description) return false
-  const keys = Object.keys(a.variables)
+  const x = scopeEntries(a.variables)
+  const y = new Map(scopeEntries(b.variables))
   return (
-    keys.length === Object.keys(b.variables).length &&
-    keys.every((key) => Object.is(a.variables[key], b.variables[key]))
+    x.length === y.size && x.every(([key, value]) => y.has(key) && Object.is(value, y.get(key)))
   )
 }
 
@@ -215,7 +221,7 @@ export const discoverTargets = (
       const hops = firstParty ? 0 : foreignHops + 1
       if (!settings.follow || hops > MAX_FOREIGN_HOPS) return
       for (const scope of reading.scopes) {
-        for (const value of Object.values(scope.variables)) {
+        for (const [, value] of scopeEntries(scope.variables)) {
           if (settings.exclude.has(value)) continue
           for (const found of functionsIn(value)) {
             if (seen.has(found)) continue

@@ -12,7 +12,9 @@
  */
 import { Module } from 'node:module'
 import { isModuleNamespaceObject, isProxy } from 'node:util/types'
+import { type BundleRegions, bundleRegions, inDependency } from '../bundle.js'
 import type { NamedRoot, RootProvider } from '../roots.js'
+import type { HiddenReader } from '../walk.js'
 import {
   discoverTargets,
   exportedFunctions,
@@ -23,10 +25,12 @@ import {
   type Seed,
 } from './discover.js'
 import {
+  type AnyFunction,
   createInspectorAccess,
   type FunctionReading,
   type LogOnce,
   type ScopeInspector,
+  scopeEntries,
 } from './inspector.js'
 
 export type { LogOnce } from './inspector.js'
@@ -62,12 +66,18 @@ const DEFAULT_MAX_MODULES = 50
 const DEFAULT_MAX_FUNCTIONS = 200
 
 /**
- * Whether a variable holds data worth searching, rather than code: functions, module
- * namespaces, CommonJS `module` objects and library exports are skipped. Never runs a
- * Proxy trap.
+ * Whether a variable holds data worth searching, rather than code: module namespaces,
+ * CommonJS `module` objects and library export objects are skipped. A function is data
+ * by its own properties (a class's static fields, `axios.defaults`), so it is searched,
+ * unless it is the guard's own. Never runs a Proxy trap.
  */
-const isData = (value: unknown, skip: ReadonlySet<unknown>): boolean => {
-  if (value === undefined || typeof value === 'function' || skip.has(value)) return false
+const isData = (
+  value: unknown,
+  skip: ReadonlySet<unknown>,
+  exclude: ReadonlySet<unknown>,
+): boolean => {
+  if (typeof value === 'function') return !exclude.has(value)
+  if (value === undefined || skip.has(value)) return false
   if (typeof value !== 'object' || value === null || isProxy(value)) return true
   return !isModuleNamespaceObject(value) && Object.getPrototypeOf(value) !== Module.prototype
 }
@@ -76,16 +86,37 @@ const isData = (value: unknown, skip: ReadonlySet<unknown>): boolean => {
 const innerScopeName = (description: string): string =>
   /\((.+)\)$/.exec(description)?.[1] ?? description.toLowerCase()
 
+/** Labels by scope prefix and variable name: built once, not at every scan. */
+type LabelCache = Map<string, Map<string, string>>
+
+const labelOf = (cache: LabelCache, prefix: string, name: string): string => {
+  let names = cache.get(prefix)
+  if (names === undefined) {
+    names = new Map()
+    cache.set(prefix, names)
+  }
+  let label = names.get(name)
+  if (label === undefined) {
+    label = `${prefix}: ${name}`
+    names.set(name, label)
+  }
+  return label
+}
+
 /**
  * Labels and values of the module-level (and enclosing-function) variables read.
  * A function's outermost scope is its module: `module src/pay.js: creditCard`; scopes
  * of enclosing functions are named after them: `module src/pay.js › factory: cache`;
- * top-level `let`/`const` of classic scripts: `script: name`.
+ * top-level `let`/`const` of classic scripts: `script: name`. Whether an object or
+ * function is data is remembered (`dataCache`): a bundle's module scope holds thousands.
  */
 const rootsOf = (
   readings: readonly FunctionReading[],
   targets: readonly ScanTarget[],
   skip: ReadonlySet<unknown>,
+  exclude: ReadonlySet<unknown>,
+  labelCache: LabelCache,
+  dataCache: WeakMap<object, boolean>,
 ): NamedRoot[] => {
   const roots: NamedRoot[] = []
   const labels = new Set<string>()
@@ -99,9 +130,18 @@ const rootsOf = (
           : k === moduleIndex
             ? `module ${file}`
             : `module ${file} › ${innerScopeName(description)}`
-      for (const [name, value] of Object.entries(variables)) {
-        const label = `${prefix}: ${name}`
-        if (labels.has(label) || !isData(value, skip)) continue
+      for (const [name, value] of scopeEntries(variables)) {
+        const label = labelOf(labelCache, prefix, name)
+        if (labels.has(label)) continue
+        let data: boolean | undefined
+        if ((typeof value === 'object' && value !== null) || typeof value === 'function') {
+          data = dataCache.get(value)
+          if (data === undefined) {
+            data = isData(value, skip, exclude)
+            dataCache.set(value, data)
+          }
+        } else data = isData(value, skip, exclude)
+        if (!data) continue
         labels.add(label)
         roots.push({ label, value })
       }
@@ -110,8 +150,92 @@ const rootsOf = (
   return roots
 }
 
+/**
+ * At most this many objects, and as many functions, read per round of a walk (the walk
+ * asks again for the rest in its next round).
+ */
+const MAX_HIDDEN_PER_READ = 256
+
+/**
+ * The reader of private fields and closures for the walk, through the inspector. It
+ * remembers the classes without private fields and the functions without closure
+ * variables (both fixed at creation), so that a warm scan reads only those that have some.
+ */
+const createHiddenReader = (
+  access: ReturnType<typeof createInspectorAccess>,
+  exclude: ReadonlySet<unknown>,
+): HiddenReader => {
+  const withoutPrivates = new WeakSet<object>()
+  const withoutClosure = new WeakSet<object>()
+  /** Scripts known to be Node's own (`node:...`) or not; script ids are stable. */
+  const platformScripts = new Map<string, boolean>()
+  const isPlatform = (
+    scriptId: string | undefined,
+    urlOf: (id: string) => string | undefined,
+  ): boolean => {
+    if (scriptId === undefined) return false
+    let platform = platformScripts.get(scriptId)
+    if (platform === undefined) {
+      platform = urlOf(scriptId)?.startsWith('node:') ?? false
+      platformScripts.set(scriptId, platform)
+    }
+    return platform
+  }
+  /**
+   * Scripts known to be a dependency's (under `node_modules`: `true`), or a bundle's
+   * regions (`BundleRegions`), or neither (`false`).
+   */
+  const dependencyScripts = new Map<string, boolean | BundleRegions>()
+  const isDependency = (
+    scriptId: string | undefined,
+    urlOf: (id: string) => string | undefined,
+    line?: number,
+  ): boolean => {
+    if (scriptId === undefined) return false
+    let known = dependencyScripts.get(scriptId)
+    if (known === undefined) {
+      const url = urlOf(scriptId)
+      known = url?.includes('/node_modules/') ? true : (bundleRegions(url) ?? false)
+      dependencyScripts.set(scriptId, known)
+    }
+    if (typeof known === 'boolean') return known
+    return line !== undefined && inDependency(known, line)
+  }
+  return {
+    wantsPrivates: (object) => {
+      const proto: unknown = Object.getPrototypeOf(object)
+      return (
+        typeof proto === 'object' &&
+        proto !== null &&
+        proto !== Object.prototype &&
+        !withoutPrivates.has(proto)
+      )
+    },
+    wantsClosure: (fn) => !withoutClosure.has(fn) && !exclude.has(fn),
+    read: (objects, fns) => {
+      const someObjects = objects.slice(0, MAX_HIDDEN_PER_READ)
+      const someFns = (fns as AnyFunction[]).slice(0, MAX_HIDDEN_PER_READ)
+      const reading = access((inspector) =>
+        inspector.readHidden(someObjects, someFns, isPlatform, isDependency),
+      )
+      if (reading === undefined) return undefined
+      someObjects.forEach((object, i) => {
+        if (reading.privates[i]?.length === 0 || reading.platformObjects[i]) {
+          withoutPrivates.add(Object.getPrototypeOf(object) as object)
+        }
+      })
+      someFns.forEach((fn, i) => {
+        if (reading.closures[i]?.length === 0 || reading.platformFns[i]) withoutClosure.add(fn)
+      })
+      return reading
+    },
+  }
+}
+
 /** The root provider for the engine, which can also discover ahead of its first call. */
 export interface ScopeRoots extends RootProvider {
+  /** Reads private fields and closures of what the walk meets (the same inspector). */
+  readonly hidden: HiddenReader
   /**
    * Finds the code to read now (loading the inspector) rather than at the first scan.
    * In Lambda it runs on its own, right after the handler module has loaded.
@@ -141,6 +265,8 @@ export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
   let handlerLoaded: Promise<void> = Promise.resolve()
   let targets: ScanTarget[] | undefined
   let skip: ReadonlySet<unknown> = exclude
+  const labelCache: LabelCache = new Map()
+  let dataCache = new WeakMap<object, boolean>()
 
   const addSeeds = (into: Seed[], moduleExports: unknown, explicit: boolean) => {
     for (const fn of exportedFunctions(moduleExports)) into.push({ fn, explicit })
@@ -171,6 +297,7 @@ export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
   const discover = (inspector: ScopeInspector, from: readonly Seed[]): ScanTarget[] => {
     const found = discoverTargets(inspector, from, settings)
     skip = new Set([...exclude, ...libraryExports()])
+    dataCache = new WeakMap() // decided with the old `skip`
     return found
   }
 
@@ -180,7 +307,14 @@ export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
     return (
       access((inspector) => {
         targets ??= discover(inspector, from)
-        return rootsOf(inspector.readScopes(targets.map(({ fn }) => fn)), targets, skip)
+        return rootsOf(
+          inspector.readScopes(targets.map(({ fn }) => fn)),
+          targets,
+          skip,
+          exclude,
+          labelCache,
+          dataCache,
+        )
       }) ?? []
     )
   }
@@ -204,5 +338,5 @@ export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
       )
     }).unref()
   }
-  return Object.assign(provider, { prepare })
+  return Object.assign(provider, { prepare, hidden: createHiddenReader(access, exclude) })
 }

@@ -37,10 +37,46 @@ export interface FunctionReading {
   readonly scopes: readonly ScopeReading[]
 }
 
+/** Named values held where JavaScript cannot look: private fields, closure variables. */
+export type Hidden = readonly (readonly [name: string, value: unknown])[]
+
+/** What {@link ScopeInspector.readHidden} finds, in the order asked. */
+export interface HiddenReading {
+  /** Each object's private fields (`#name`), data only (private accessors are not run). */
+  readonly privates: readonly Hidden[]
+  /**
+   * Each function's closure variables: those of the scopes of its enclosing functions and
+   * blocks (not its module's, script's or the global scope, which are read as roots).
+   */
+  readonly closures: readonly Hidden[]
+  /**
+   * Whether each object's class is Node's own code (`node:` scripts), and whether each
+   * function is Node's or a dependency's (under `node_modules`, also bundled): its closure
+   * is not read.
+   */
+  readonly platformObjects: readonly boolean[]
+  readonly platformFns: readonly boolean[]
+}
+
+/** Whether a script (by id; its URL through `urlOf`) is of some kind. */
+export type ScriptTest = (
+  scriptId: string | undefined,
+  urlOf: (id: string) => string | undefined,
+  /** The line (0-based) of the function in question, if any. */
+  line?: number,
+) => boolean
+
 /** A connected session, valid during one {@link InspectorAccess} call. */
 export interface ScopeInspector {
   /** Reads the scopes of each function, in order. */
   readScopes(fns: readonly AnyFunction[]): FunctionReading[]
+  /** Reads the private fields of objects and the closure variables of functions. */
+  readHidden(
+    objects: readonly object[],
+    fns: readonly AnyFunction[],
+    isPlatform: ScriptTest,
+    isDependency: ScriptTest,
+  ): HiddenReading
   /**
    * The URL (or path) of a script, by id. The first call asks for V8's best-effort
    * coverage (a few ms), which lists the scripts that still hold compiled code. A
@@ -79,8 +115,32 @@ const callSync = <R>(send: (callback: Callback<R>) => void): R => {
 
 /** The holder the reader shares with the inspector for the duration of one read. */
 interface Holder {
-  fns: readonly AnyFunction[]
+  fns: readonly unknown[]
   scopes: unknown[]
+}
+
+/** The private fields part of `Runtime.getProperties`'s answer. */
+interface PrivateProperties {
+  privateProperties?: { name: string; value?: Runtime.RemoteObject }[]
+}
+
+/** Scopes that are roots already (or the platform's): not a function's own closure. */
+const OUTER_SCOPES = /^(?:Global|Module|Script)\b/
+
+/**
+ * The variables of a scope object as entries, leaving out any still in its temporal dead
+ * zone (a `let` or `const` not yet initialised: reading it throws a ReferenceError).
+ */
+export const scopeEntries = (variables: Readonly<Record<string, unknown>>): [string, unknown][] => {
+  const entries: [string, unknown][] = []
+  for (const name of Object.keys(variables)) {
+    try {
+      entries.push([name, variables[name]])
+    } catch {
+      // uninitialised: holds nothing yet
+    }
+  }
+  return entries
 }
 
 const scopeVariables = (wrapper: unknown): Record<string, unknown> => {
@@ -174,6 +234,122 @@ const createScopeInspector = (session: Session): ScopeInspector => {
     }))
   }
 
+  /** Passes the objects behind `ids` back into this isolate, as `holder.scopes`. */
+  const deliver = (holderId: string, ids: readonly string[]): void => {
+    if (ids.length === 0) return
+    callSync<Runtime.CallFunctionOnReturnType>((cb) =>
+      session.post(
+        'Runtime.callFunctionOn',
+        {
+          objectId: holderId,
+          functionDeclaration: DELIVER_SCOPES,
+          arguments: ids.map((objectId) => ({ objectId })),
+          objectGroup: OBJECT_GROUP,
+          silent: true,
+        },
+        cb,
+      ),
+    )
+  }
+
+  const readHidden: ScopeInspector['readHidden'] = (objects, fns, isPlatform, isDependency) => {
+    // Each object's class (its prototype's `constructor`, read without a getter), to tell
+    // Node's own classes (streams, sockets) from the user's and libraries'.
+    const classes = objects.map((object) => {
+      const proto: unknown = Object.getPrototypeOf(object)
+      if (typeof proto !== 'object' || proto === null) return undefined
+      const descriptor = Object.getOwnPropertyDescriptor(proto, 'constructor')
+      return descriptor !== undefined && 'value' in descriptor ? descriptor.value : undefined
+    })
+    const holder: Holder = { fns: [...objects, ...fns, ...classes], scopes: [] }
+    const holderId = exposeHolder(holder)
+    const ids = functionIds(holderId)
+    const remote: string[] = []
+    /** A value now, or the index of a remote object delivered later. */
+    type Slot = readonly [name: string, value: unknown, remoteIndex: number]
+    const slotOf = (name: string, value: Runtime.RemoteObject | undefined): Slot | undefined => {
+      if (value === undefined) return undefined
+      if (value.objectId !== undefined) {
+        remote.push(value.objectId)
+        return [name, undefined, remote.length - 1]
+      }
+      if (value.type === 'string' || value.type === 'number') return [name, value.value, -1]
+      if (value.type === 'bigint' && value.unserializableValue !== undefined)
+        return [name, BigInt(value.unserializableValue.slice(0, -1)), -1]
+      return undefined
+    }
+    const scriptOf = (id: string | undefined): string | undefined => {
+      if (id === undefined) return undefined
+      const internal = getProperties(id).internalProperties ?? []
+      return scriptIdOf(internal.find((p) => p.name === '[[FunctionLocation]]')?.value?.value)
+    }
+    const urlOf = (scriptId: string) => scriptUrl(scriptId)
+    const platformObjects = objects.map((_, i) =>
+      isPlatform(scriptOf(ids[objects.length + fns.length + i]), urlOf),
+    )
+    const platformFns: boolean[] = []
+    const privateSlots = objects.map((_, i): Slot[] => {
+      const id = ids[i]
+      if (id === undefined || platformObjects[i]) return []
+      // `privateProperties` and `nonIndexedPropertiesOnly` are in the protocol, not in @types/node.
+      const { privateProperties = [] } = callSync<PrivateProperties>((cb) =>
+        session.post(
+          'Runtime.getProperties',
+          { objectId: id, ownProperties: true, nonIndexedPropertiesOnly: true } as object,
+          cb as Callback<object | undefined>,
+        ),
+      )
+      return privateProperties.flatMap((p): Slot[] => {
+        const slot = slotOf(p.name, p.value)
+        return slot === undefined ? [] : [slot]
+      })
+    })
+    // Per function, the indexes (in `remote`) of its closure scopes, read here once delivered.
+    const closureScopes = fns.map((_, i): number[] => {
+      const id = ids[objects.length + i]
+      if (id === undefined) return []
+      const internal = getProperties(id).internalProperties ?? []
+      const location: unknown = internal.find((p) => p.name === '[[FunctionLocation]]')?.value
+        ?.value
+      const scriptId = scriptIdOf(location)
+      const line: unknown =
+        typeof location === 'object' && location !== null
+          ? Reflect.get(location, 'lineNumber')
+          : undefined
+      platformFns[i] =
+        isPlatform(scriptId, urlOf) ||
+        isDependency(scriptId, urlOf, typeof line === 'number' ? line : undefined)
+      if (platformFns[i]) return []
+      const scopesId = internal.find((p) => p.name === '[[Scopes]]')?.value?.objectId
+      if (scopesId === undefined) return []
+      const own: string[] = []
+      let inModule = false
+      for (const entry of getProperties(scopesId).result) {
+        const { description, objectId } = entry.value ?? {}
+        if (objectId === undefined || description === undefined) continue
+        // Inside a bundled CommonJS dependency (esbuild names its wrapper after the path).
+        if (description.includes('node_modules/')) {
+          platformFns[i] = true
+          return []
+        }
+        if (OUTER_SCOPES.test(description)) inModule ||= description !== 'Global'
+        else own.push(objectId)
+      }
+      // A CommonJS file's own scope is its wrapper function's (a `Closure`, outermost):
+      // module state too, read as a root for the user's files, never a closure.
+      if (!inModule) own.pop()
+      return own.map((objectId) => remote.push(objectId) - 1)
+    })
+    deliver(holderId, remote)
+    const resolve = (slots: readonly Slot[]): Hidden =>
+      slots.map(([name, value, index]) => [name, index < 0 ? value : holder.scopes[index]])
+    const closures = closureScopes.map(
+      (indexes): Hidden =>
+        indexes.flatMap((index) => scopeEntries(scopeVariables(holder.scopes[index]))),
+    )
+    return { privates: privateSlots.map(resolve), closures, platformObjects, platformFns }
+  }
+
   let urls: Map<string, string> | undefined
   let complete = false
 
@@ -209,7 +385,7 @@ const createScopeInspector = (session: Session): ScopeInspector => {
     return urls.get(scriptId)
   }
 
-  return { readScopes, scriptUrl }
+  return { readScopes, readHidden, scriptUrl }
 }
 
 const scriptIdOf = (location: unknown): string | undefined => {

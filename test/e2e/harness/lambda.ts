@@ -9,7 +9,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { build } from 'esbuild'
@@ -34,6 +34,12 @@ export interface LambdaOptions {
   timeoutMs?: number
   /** Bundle format; default `esm` (an `.mjs` file, as CDK's `OutputFormat.ESM`). */
   format?: 'esm' | 'cjs'
+  /**
+   * `bundle` (default): dependencies bundled in, nothing external. `external`: packages
+   * stay files loaded from the repository's `node_modules` (the handler's own code is
+   * still bundled; its task root is made under `.tmp/` so that they resolve).
+   */
+  packages?: 'bundle' | 'external'
   /** `AWS_LAMBDA_LOG_FORMAT`; default `text`. Multi-concurrent mode always logs JSON. */
   logFormat?: 'text' | 'json'
   /** Default `orc-e2e`. */
@@ -119,12 +125,18 @@ process.once('exit', () => {
   for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true })
 })
 
-const bundleHandler = async (entry: string, format: 'esm' | 'cjs', taskRoot: string) => {
+const bundleHandler = async (
+  entry: string,
+  format: 'esm' | 'cjs',
+  taskRoot: string,
+  packages: 'bundle' | 'external',
+) => {
   const outfile = join(taskRoot, format === 'esm' ? 'index.mjs' : 'index.js')
   await build({
     entryPoints: [entry],
     outfile,
     bundle: true,
+    ...(packages === 'external' ? { packages: 'external' as const } : {}),
     platform: 'node',
     target: 'node22',
     format,
@@ -216,12 +228,18 @@ export const startLambda = async (options: LambdaOptions): Promise<RunningLambda
   const multi = maxConcurrency !== undefined
   const source = resolve(REPO_ROOT, options.handler)
   const isDir = statSync(source).isDirectory()
-  const tempRoot = isDir ? undefined : mkdtempSync(join(tmpdir(), 'orc-e2e-'))
+  const packages = options.packages ?? 'bundle'
+  let tempParent = tmpdir()
+  if (packages === 'external') {
+    tempParent = join(REPO_ROOT, '.tmp')
+    mkdirSync(tempParent, { recursive: true })
+  }
+  const tempRoot = isDir ? undefined : mkdtempSync(join(tempParent, 'orc-e2e-'))
   if (tempRoot) liveDirs.add(tempRoot)
   const taskRoot = tempRoot ?? source
   let moduleName = options.moduleName ?? 'index'
   try {
-    if (tempRoot) moduleName = await bundleHandler(source, format, tempRoot)
+    if (tempRoot) moduleName = await bundleHandler(source, format, tempRoot, packages)
   } catch (error) {
     if (tempRoot) {
       rmSync(tempRoot, { recursive: true, force: true })
