@@ -105,6 +105,8 @@ interface Pending {
   flight: Flight | undefined
   /** Request `Cache-Control: no-store` (when honoured): do not store. */
   readonly noStore: boolean
+  /** The shared tier failed on this invocation's lookup: do not wait for a write to it too. */
+  sharedDown?: boolean
 }
 
 /** Waiting for a concurrent miss when the context cannot say how much time is left. */
@@ -331,7 +333,15 @@ export const orcCache = <
       }
       stale = entry
     }
-    const pending: Pending = { key, base, http, stale, flight: undefined, noStore }
+    const pending: Pending = {
+      key,
+      base,
+      http,
+      stale,
+      flight: undefined,
+      noStore,
+      sharedDown: false,
+    }
     ;(request.internal as Internal)[pendingSlot] = pending
     if (singleFlight) {
       const flight = flights.current(key, at)
@@ -348,7 +358,10 @@ export const orcCache = <
     const { key, base, http } = pending
     const withBase = key !== base && shareWhenPublic ? base : undefined
     const found = await (l2 as SharedDriver).lookup(key, withBase, http)
-    if (found === undefined) return miss(key)
+    if (found === undefined) {
+      pending.sharedDown = !(l2 as SharedDriver).healthy()
+      return miss(key)
+    }
     ;(request.internal as Internal)[pendingSlot] = undefined
     endFlight(pending, true)
     return answer(request, found[0], found[1], http, 'HIT-SHARED', now())
@@ -414,7 +427,7 @@ export const orcCache = <
     })
     if (!plan.ok) return reject(plan.key, plan.code, plan.message)
     const marker = writePlan(l1, plan, plan.vary && l1.peek(plan.markerKey))
-    l2?.store(plan, marker)
+    if (!pending.sharedDown) l2?.store(plan, marker)
     counters.stores++
     emit?.('store', plan.key)
     return true

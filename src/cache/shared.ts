@@ -16,8 +16,8 @@
 import { ConfigError } from '../shared/env.js'
 import { ENTRY_OVERHEAD_BYTES, type Entry, HTTP, VARY } from './entry.js'
 import { type HttpRequest, headerOf } from './http.js'
-import type { LruTier } from './lru-tier.js'
 import { isFresh, variantKey } from './lookup.js'
+import type { LruTier } from './lru-tier.js'
 import { parseHttpDate } from './rules.js'
 import { snapshot, stringBytes } from './snapshot.js'
 import type { StorePlan } from './store.js'
@@ -183,6 +183,15 @@ export class SharedDriver {
     const [shared, own] = await Promise.all([this.#find(base, http), this.#find(key, http)])
     if (shared?.shareable) return [shared, base]
     return own === undefined ? undefined : [own, key]
+  }
+
+  /** Whether the tier says it is working (true when it cannot tell). */
+  healthy(): boolean {
+    try {
+      return this.#shared.healthy?.() !== false
+    } catch {
+      return false
+    }
   }
 
   /** Tracks an operation until it settles; it never rejects. */

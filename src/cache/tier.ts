@@ -77,4 +77,10 @@ export interface SharedTier {
   set(key: string, record: SharedRecord, ttlMs: number): Promise<'stored' | 'refused' | 'failed'>
   /** Deletes the records under `keys`. */
   delete(keys: readonly string[]): Promise<number | undefined>
+  /**
+   * Optional: false while the tier is failing (its last operation failed, or its
+   * circuit is open). After a `get` that found nothing in a failing tier, the
+   * cache skips that invocation's write, so a dead server costs one timeout, not two.
+   */
+  healthy?(): boolean
 }
