@@ -127,6 +127,16 @@ describe.each(KINDS)('shared tier faults via $name', (kind) => {
     expect(result.headers?.['x-orc-cache']).toBe('MISS')
     expect(elapsed).toBeLessThanOrEqual(TIMEOUT + MARGIN)
     expect(fake.received.some(([name]) => name === 'GET')).toBe(true)
+    // The read failed, so the invocation did not also wait for a write.
+    expect(fake.received.some(([name]) => name === 'SET')).toBe(false)
+    // Once the server answers properly, a miss is written again.
+    fake.mode = 'healthy'
+    const [healthy] = await env.invoke('/junk/2')
+    expect(healthy.headers?.['x-orc-cache']).toBe('MISS')
+    expect(fake.received.filter(([name]) => name === 'SET').map(([, key]) => key)).toEqual([
+      'orc-l2-fault:orc:v1:/junk/2',
+    ])
+    fake.mode = 'junk-value'
   })
 })
 
