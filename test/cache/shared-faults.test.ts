@@ -107,14 +107,20 @@ describe.each(KINDS)('shared tier faults via $name', (kind) => {
     await redis.restart()
   })
 
-  it('a slow server: an invocation waits at most the timeout per operation', async () => {
+  it('a slow server: an invocation waits for one timed-out read, not for the server', async () => {
     const user = await kind.connect(proxy.port)
     users.push(user)
-    const env = environment(storeOn(user.client))
-    proxy.delay = 300
+    const store = storeOn(user.client)
+    const env = environment(store)
+    proxy.delay = 1_000
     const [result, elapsed] = await env.invoke('/slow/1')
     expect(result.body).toBe('/slow/1 1')
-    expect(elapsed).toBeLessThanOrEqual(TIMEOUT + MARGIN)
+    // One operation (the GET), timed out; no write waited for after it. The
+    // timing bound itself is the benchmark's (bench/shared-tier.mjs): under the
+    // whole suite's load, timers here fire late by up to a few hundred ms.
+    expect(store.stats()).toMatchObject({ operations: 1, timeouts: 1 })
+    expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT - 1)
+    expect(elapsed).toBeLessThan(proxy.delay / 2)
     proxy.delay = 0
   })
 
