@@ -357,14 +357,21 @@ export const orcCache = <
   const sharedLookup = async (request: Req, pending: Pending): Promise<void> => {
     const { key, base, http } = pending
     const withBase = key !== base && shareWhenPublic ? base : undefined
-    const found = await (l2 as SharedDriver).lookup(key, withBase, http)
-    if (found === undefined) {
+    try {
+      const found = await (l2 as SharedDriver).lookup(key, withBase, http)
+      if (found !== undefined) {
+        const done = answer(request, found[0], found[1], http, 'HIT-SHARED', now())
+        ;(request.internal as Internal)[pendingSlot] = undefined
+        endFlight(pending, true)
+        return done
+      }
       pending.sharedDown = !(l2 as SharedDriver).healthy()
-      return miss(key)
+    } catch (error) {
+      // A record that is not what it claims (a shared tier of our own making): a miss.
+      delete (request as { earlyResponse?: unknown }).earlyResponse
+      logFailure('a shared lookup', error, 'the invocation went on uncached')
     }
-    ;(request.internal as Internal)[pendingSlot] = undefined
-    endFlight(pending, true)
-    return answer(request, found[0], found[1], http, 'HIT-SHARED', now())
+    miss(key)
   }
 
   const endFlight = (pending: Pending, stored: boolean): void => {

@@ -147,6 +147,28 @@ describe.each(KINDS)('shared tier faults via $name', (kind) => {
 })
 
 describe('a shared tier that breaks its contract', () => {
+  it('returns a record that is not what it claims: a miss, logged once', async () => {
+    const at = Date.now()
+    const lying: SharedTier = {
+      get: async () => ({
+        kind: 1,
+        value: null,
+        storedAt: at,
+        expiresAt: at + 60_000,
+        shareable: false,
+        etag: undefined,
+        vary: undefined,
+      }),
+      set: async () => 'stored',
+      delete: async () => 0,
+    }
+    const env = environment(lying)
+    const [result] = await env.invoke('/lie')
+    expect(result.body).toBe('/lie 1')
+    expect(result.headers?.['x-orc-cache']).toBe('MISS')
+    expect(env.warnings).toEqual([expect.stringContaining('a shared lookup failed')])
+  })
+
   it('throws or rejects: invocations go on uncached there, logged once without values', async () => {
     const broken: SharedTier = {
       get: () => Promise.reject(new TypeError('secret-value in message')),
