@@ -106,7 +106,7 @@ interface Pending {
   /** Request `Cache-Control: no-store` (when honoured): do not store. */
   readonly noStore: boolean
   /** The shared tier failed on this invocation's lookup: do not wait for a write to it too. */
-  sharedDown?: boolean
+  sharedDown: boolean
 }
 
 /** Waiting for a concurrent miss when the context cannot say how much time is left. */
