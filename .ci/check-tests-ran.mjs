@@ -13,6 +13,7 @@ import { relative } from 'node:path'
 const END_TO_END = [
   'test/e2e/harness.test.ts',
   'test/e2e/orc-cache.e2e.test.ts',
+  'test/e2e/shared-tier.e2e.test.ts',
   'test/examples/examples.test.ts',
   'test/examples/demo.test.ts',
   'test/leak-guard/scope-e2e.test.ts',

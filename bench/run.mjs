@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * Runs every benchmark script in bench/ (each *.mjs but this one), one after
+ * Runs every benchmark script in bench/ (each *.mjs but this one: cache, leak-guard,
+ * redis, scope, shared-tier, startup), one after
  * the other, each in its own child process of the current node (so one
  * script's JIT and heap state cannot colour another's), with --expose-gc.
  *

@@ -2,6 +2,7 @@
  * The body of `npm run demo` (started by ../demo.mjs): runs the examples under
  * the real Lambda runtime client, on this machine, and prints what happened.
  */
+import { connect } from 'node:net'
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
 import {
   type InvokeResult,
@@ -56,6 +57,18 @@ const table = (rows: string[][], write: (line: string) => void, right: ReadonlyS
     )
   }
 }
+
+/** Whether something listens on 127.0.0.1:port (within 500 ms). */
+const reachable = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    const done = (ok: boolean) => {
+      socket.destroy()
+      resolve(ok)
+    }
+    socket.setTimeout(500, () => done(false))
+    socket.once('connect', () => done(true)).once('error', () => done(false))
+  })
 
 const ms = (value: number) => `${value < 10 ? value.toFixed(1) : value.toFixed(0)} ms`
 
@@ -296,6 +309,50 @@ export const runDemo = async ({ color, write = console.log }: DemoOptions): Prom
         table(rows, write, new Set())
         write(
           `   ${s.dim('Values are masked before they are logged; a card shows only its first six and last four digits.')}`,
+        )
+      },
+    )
+
+    await section(
+      '6. Two environments sharing one Redis  (examples/shared-tier.ts, shared: redisStore(client))',
+      async () => {
+        if (!(await reachable(6379))) {
+          write(
+            `   ${s.yellow('skipped:')} no Redis at 127.0.0.1:6379 (start one with \`redis-server\` to see this part)`,
+          )
+          return
+        }
+        // A prefix of its own per run: nothing another run stored is found.
+        const env = {
+          EXAMPLE_DB_LATENCY_MS: '60',
+          ORC_CACHE_REDIS_PREFIX: `orc-demo-${process.pid}-${Date.now()}:`,
+        }
+        const [a, b] = await Promise.all([
+          start({ handler: 'examples/shared-tier.ts', env }),
+          start({ handler: 'examples/shared-tier.ts', env }),
+        ])
+        const rows = [
+          [s.dim('env'), s.dim('request'), s.dim('status'), s.dim('cache'), s.dim('latency')],
+        ]
+        for (const [name, fn] of [
+          ['A', a],
+          ['B', b],
+          ['B', b],
+          ['A', a],
+        ] as const) {
+          const result = await fn.invoke<HttpResult>(httpEvent('GET', '/products/1'))
+          const state = String(result.response?.headers?.['x-orc-cache'] ?? '?')
+          rows.push([
+            name,
+            'GET /products/1',
+            String(result.response?.statusCode ?? result.error?.errorType),
+            state.startsWith('HIT') ? s.green(state) : s.yellow(state),
+            ms(result.durationMs),
+          ])
+        }
+        table(rows, write, new Set([4]))
+        write(
+          `   ${s.dim('A and B are separate runtime processes. B never ran the handler: HIT-SHARED came from Redis, then B kept a copy in memory (HIT).')}`,
         )
       },
     )

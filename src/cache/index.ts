@@ -23,6 +23,7 @@ import { LruTier } from './lru-tier.js'
 import { checkOutermost, runPowertoolsCleanups } from './middy-glue.js'
 import { type OrcCacheEventType, type OrcCacheOptions, resolveCacheOptions } from './options.js'
 import { requestCacheDirectives } from './rules.js'
+import { checkShared, SharedDriver } from './shared.js'
 import { type Flight, SingleFlight } from './single-flight.js'
 import { deepFreeze } from './snapshot.js'
 import { defaultCacheable, planStore, statusOf, writePlan } from './store.js'
@@ -37,11 +38,16 @@ export {
   type OrcCacheOptions,
 } from './options.js'
 export { SURROGATE_CAPABILITY, SURROGATE_TOKEN } from './rules.js'
+export type { SharedRecord, SharedTier } from './tier.js'
 
 /** Counters since the cache was created, and its current size. */
 export interface OrcCacheStats {
-  /** Requests answered from the cache (including after waiting for a concurrent miss). */
+  /** Requests answered from the cache (including after waiting for a concurrent miss), from either tier. */
   hits: number
+  /** Of those, answered from the `shared` tier (`HIT-SHARED`). */
+  sharedHits: number
+  /** Responses written to the `shared` tier and confirmed by it. */
+  sharedStores: number
   /** Requests with a key and no fresh entry. */
   misses: number
   /** Responses stored. */
@@ -75,10 +81,15 @@ export interface OrcCacheMiddleware<
    * or an array of values for a multi-path selector), or for the default HTTP
    * key the target of a GET (`/items/1?lang=en`) or `METHOD target` for other
    * methods (`HEAD /items/1`). Entries stored for that key per principal or per
-   * `Vary` values go with it. Returns whether anything was removed.
+   * `Vary` values go with it. Returns whether anything was removed from memory.
+   *
+   * With a `shared` tier, the key and the derived keys this environment holds
+   * are deleted there too; the `after` hook of the current invocation awaits it.
+   * Entries other environments stored per principal or per `Vary` values are not
+   * found there and live until their TTL (see the README).
    */
   delete(key: KeyValue | readonly KeyValue[]): boolean
-  /** Drops every entry (the counters are kept). */
+  /** Drops every entry in memory (the counters are kept); the `shared` tier is left as it is. */
   clear(): void
 }
 
@@ -94,6 +105,8 @@ interface Pending {
   flight: Flight | undefined
   /** Request `Cache-Control: no-store` (when honoured): do not store. */
   readonly noStore: boolean
+  /** The shared tier failed on this invocation's lookup: do not wait for a write to it too. */
+  sharedDown: boolean
 }
 
 /** Waiting for a concurrent miss when the context cannot say how much time is left. */
@@ -144,6 +157,7 @@ export const orcCache = <
 
   const counters = {
     hits: 0,
+    sharedHits: 0,
     misses: 0,
     stores: 0,
     rejects: 0,
@@ -174,11 +188,31 @@ export const orcCache = <
     },
   })
 
+  const shared = resolved.enabled ? checkShared(options.shared) : undefined
+  const now = () => performance.now()
+  const l2 =
+    shared &&
+    new SharedDriver({
+      l1,
+      shared,
+      staleIfError,
+      maxEntryBytes,
+      now,
+      onFailure: (error) => logFailure('the shared tier', error, 'it was skipped'),
+    })
+
   const controls = {
-    stats: (): OrcCacheStats => ({ ...counters, entries: l1.size, bytes: l1.bytes }),
+    stats: (): OrcCacheStats => ({
+      ...counters,
+      sharedStores: l2?.stores ?? 0,
+      entries: l1.size,
+      bytes: l1.bytes,
+    }),
     delete: (key: KeyValue | readonly KeyValue[]): boolean => {
       const base = normaliseKey(key)
-      return base !== undefined && l1.deleteFamily(base)
+      if (base === undefined) return false
+      l2?.deleteFamily(base)
+      return l1.deleteFamily(base)
     },
     clear: (): void => l1.clear(),
   }
@@ -197,7 +231,6 @@ export const orcCache = <
   /** Where an unsafe request leaves its HTTP reading, for invalidation in `after`. */
   const unsafeSlot = Symbol('orcCache.unsafe')
   const flights = new SingleFlight()
-  const now = () => performance.now()
   let orderChecked = false
 
   const bypass = (): void => {
@@ -222,7 +255,7 @@ export const orcCache = <
     entry: Entry,
     key: string,
     http: HttpRequest | undefined,
-    status: 'HIT' | 'STALE',
+    status: 'HIT' | 'HIT-SHARED' | 'STALE',
     at: number,
   ): Promise<void> | undefined => {
     if (!entry.frozen) {
@@ -242,8 +275,9 @@ export const orcCache = <
       )
     }
     request.earlyResponse = response as TResult
-    if (status === 'HIT') {
+    if (status !== 'STALE') {
       counters.hits++
+      if (status === 'HIT-SHARED') counters.sharedHits++
       emit?.('hit', key)
     } else {
       counters.stale++
@@ -299,13 +333,43 @@ export const orcCache = <
       }
       stale = entry
     }
-    const pending: Pending = { key, base, http, stale, flight: undefined, noStore }
+    const pending: Pending = {
+      key,
+      base,
+      http,
+      stale,
+      flight: undefined,
+      noStore,
+      sharedDown: false,
+    }
     ;(request.internal as Internal)[pendingSlot] = pending
     if (singleFlight) {
       const flight = flights.current(key, at)
       if (flight !== undefined) return waitForFlight(request, pending, flight)
       const remaining = request.context?.getRemainingTimeInMillis?.()
       pending.flight = flights.lead(key, at + (remaining ?? DEFAULT_WAIT_MS * 2))
+    }
+    if (l2 !== undefined && !noCache) return sharedLookup(request, pending)
+    miss(key)
+  }
+
+  /** An L1 miss with a shared tier: one read there (its own timeout bounds it). */
+  const sharedLookup = async (request: Req, pending: Pending): Promise<void> => {
+    const { key, base, http } = pending
+    const withBase = key !== base && shareWhenPublic ? base : undefined
+    try {
+      const found = await (l2 as SharedDriver).lookup(key, withBase, http)
+      if (found !== undefined) {
+        const done = answer(request, found[0], found[1], http, 'HIT-SHARED', now())
+        ;(request.internal as Internal)[pendingSlot] = undefined
+        endFlight(pending, true)
+        return done
+      }
+      pending.sharedDown = !(l2 as SharedDriver).healthy()
+    } catch (error) {
+      // A record that is not what it claims (a shared tier of our own making): a miss.
+      delete (request as { earlyResponse?: unknown }).earlyResponse
+      logFailure('a shared lookup', error, 'the invocation went on uncached')
     }
     miss(key)
   }
@@ -349,7 +413,7 @@ export const orcCache = <
     return false
   }
 
-  /** Stores `response`; returns whether it was stored. */
+  /** Stores `response` (and starts writing it to the shared tier); returns whether it was stored. */
   const storeResponse = (pending: Pending, response: TResult, request: Req): boolean => {
     const allowed = cacheable(
       response,
@@ -369,7 +433,8 @@ export const orcCache = <
       at: now(),
     })
     if (!plan.ok) return reject(plan.key, plan.code, plan.message)
-    writePlan(l1, plan, plan.vary && l1.peek(plan.markerKey))
+    const marker = writePlan(l1, plan, plan.vary && l1.peek(plan.markerKey))
+    if (!pending.sharedDown) l2?.store(plan, marker)
     counters.stores++
     emit?.('store', plan.key)
     return true
@@ -408,13 +473,25 @@ export const orcCache = <
     if (!invalidates(statusOf(response))) return
     try {
       const own = userKey ? userKey(request.event, request.context) : undefined
-      for (const key of invalidationKeys(http, response ?? {}, own, !userKey)) l1.deleteFamily(key)
+      for (const key of invalidationKeys(http, response ?? {}, own, !userKey)) {
+        l2?.deleteFamily(key)
+        l1.deleteFamily(key)
+      }
     } catch (error) {
       logFailure('invalidating after an unsafe method', error, 'entries were kept')
     }
   }
 
-  const cacheStore = (request: Req): void | Promise<void> => {
+  /** Both hooks end by awaiting the shared tier's writes and deletes still running. */
+  const thenSharedWrites = (done: void | Promise<void>): void | Promise<void> => {
+    const writes = l2?.settle()
+    if (writes === undefined) return done
+    return done === undefined ? writes : done.then(() => writes)
+  }
+  const cacheStore = (request: Req) => thenSharedWrites(storeOrInvalidate(request))
+  const cacheOnError = (request: Req) => thenSharedWrites(answerFailure(request))
+
+  const storeOrInvalidate = (request: Req): void | Promise<void> => {
     const pending = takePending(request)
     if (pending === undefined) {
       const unsafe = (request.internal as Internal | undefined)?.[unsafeSlot]
@@ -445,7 +522,7 @@ export const orcCache = <
     }
   }
 
-  const cacheOnError = (request: Req): void | Promise<void> => {
+  const answerFailure = (request: Req): void | Promise<void> => {
     // Errors are never stored. `before` may not have run (an earlier middleware threw).
     const pending = takePending(request)
     if (pending === undefined) return

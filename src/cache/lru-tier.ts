@@ -47,13 +47,19 @@ export class LruTier implements SyncTier {
   }
 
   deleteFamily(base: string): boolean {
-    const prefix = derivedPrefix(base)
     let removed = false
-    for (const stored of [...this.#lru.keys()]) {
-      if (stored === base || stored.startsWith(prefix))
-        removed = this.#lru.delete(stored) || removed
-    }
+    for (const stored of this.familyKeys(base)) removed = this.#lru.delete(stored) || removed
     return removed
+  }
+
+  /** The keys held now that are `base` or derived from it (per principal, per Vary values). */
+  familyKeys(base: string): string[] {
+    const prefix = derivedPrefix(base)
+    const found: string[] = []
+    for (const stored of this.#lru.keys()) {
+      if (stored === base || stored.startsWith(prefix)) found.push(stored)
+    }
+    return found
   }
 
   clear(): void {

@@ -17,6 +17,7 @@ import {
 } from '../shared/env.js'
 import type { WarnLogger } from '../shared/log-once.js'
 import type { KeyValue } from './key.js'
+import type { SharedTier } from './tier.js'
 
 /** Something the cache reports through {@link OrcCacheOptions.onEvent}. */
 export type OrcCacheEventType =
@@ -179,7 +180,8 @@ export interface OrcCacheOptions<TEvent = unknown, TResult = unknown, TContext =
    */
   honorRequestCacheControl?: boolean
   /**
-   * Name of the response header that says `HIT`, `MISS` or `STALE`; `false` turns it off.
+   * Name of the response header that says `HIT` (from this environment's
+   * memory), `HIT-SHARED` (from the `shared` tier), `MISS` or `STALE`; `false` turns it off.
    *
    * Env: `ORC_CACHE_HEADER` (`off` or `false` turns it off).
    * @default 'x-orc-cache'
@@ -211,6 +213,26 @@ export interface OrcCacheOptions<TEvent = unknown, TResult = unknown, TContext =
    * @default console
    */
   logger?: WarnLogger
+  /**
+   * A second tier shared by every execution environment of the function:
+   * `redisStore(client, { prefix })` from `middy-orc/redis` (Redis, Valkey,
+   * ElastiCache, MemoryDB), or anything with the {@link SharedTier} shape.
+   *
+   * On a miss in memory, one `GET` (two behind a `Vary` marker; with
+   * `authenticated: 'shared-when-public'` and credentials, the shared and the
+   * per-principal key are read in parallel) within the store's `timeout`; a
+   * fresh entry found there is copied into memory with its remaining freshness
+   * and answered as `HIT-SHARED`. What memory stores, the shared tier stores
+   * too (with `PX` = remaining freshness), awaited in the invocation's `after`.
+   * Faults fail open: a slow or dead server costs at most the store's timeout
+   * (nothing while its circuit is open). See the README for what `delete` and
+   * `clear` do there.
+   *
+   * Cost: nothing on a hit in memory; one round trip on a miss in memory, and
+   * one write per stored response.
+   * @default none (memory only)
+   */
+  shared?: SharedTier
   /**
    * `false` makes the middleware a pass-through. The environment variable
    * `ORC_CACHE_ENABLED=false` is an operator's kill switch: it turns the cache

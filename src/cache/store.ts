@@ -122,9 +122,13 @@ export const planStore = (input: StoreInput): StorePlan | StoreRefusal => {
 /**
  * Writes a plan: first the Vary marker (it lives as long as the longest-lived
  * variant under it), then the record. `previous` is what the tier holds under
- * the marker's key now, if it can tell.
+ * the marker's key now, if it can tell. Returns the marker written, if any.
  */
-export const writePlan = (tier: CacheTier, plan: StorePlan, previous: Entry | undefined): void => {
+export const writePlan = (
+  tier: CacheTier,
+  plan: StorePlan,
+  previous: Entry | undefined,
+): Entry | undefined => {
   const { entry, vary } = plan
   if (vary !== undefined) {
     const marker: Entry = {
@@ -139,6 +143,9 @@ export const writePlan = (tier: CacheTier, plan: StorePlan, previous: Entry | un
     }
     const bytes = stringBytes(plan.markerKey) + ENTRY_OVERHEAD_BYTES + vary.join().length
     tier.set(plan.markerKey, marker, bytes)
+    tier.set(plan.key, entry, plan.bytes)
+    return marker
   }
   tier.set(plan.key, entry, plan.bytes)
+  return undefined
 }

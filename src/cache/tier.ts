@@ -42,3 +42,45 @@ export interface CacheTier<TRead extends TierRead = TierRead> {
 
 /** A tier read synchronously: the in-container L1. */
 export type SyncTier = CacheTier<Entry | undefined> & { peek(key: string): Entry | undefined }
+
+/**
+ * What a shared tier keeps for one key, with wall-clock times (ms since the
+ * epoch, `Date.now()`), since processes do not share a `performance.now()` clock.
+ * `redisStore`'s `SharedEntry` has this shape.
+ */
+export interface SharedRecord {
+  /** 0 a plain result, 1 an HTTP response, 2 a Vary marker (as {@link Entry.kind}). */
+  readonly kind: 0 | 1 | 2
+  readonly value: unknown
+  /** When it was stored, less the age it already had then (so `Age` continues across tiers). */
+  readonly storedAt: number
+  /** When it stops being fresh. */
+  readonly expiresAt: number
+  readonly shareable: boolean
+  readonly etag: string | undefined
+  readonly vary: readonly string[] | undefined
+}
+
+/**
+ * The `shared` option of orcCache: a second tier shared by every execution
+ * environment, such as `redisStore(client)` from `middy-orc/redis`. The cache
+ * knows only this interface; it never loads a Redis client or the redis entry.
+ *
+ * Every method must resolve (never reject) within a short, bounded time: the
+ * cache awaits them on the invocation's path. `redisStore` does (its `timeout`,
+ * its circuit breaker). A rejection is still caught and treated as a miss.
+ */
+export interface SharedTier {
+  /** The record under `key`, or `undefined` (none, or a failure). May return an expired record. */
+  get(key: string): Promise<SharedRecord | undefined>
+  /** Writes `record` under `key` to live `ttlMs` (the record's remaining freshness). */
+  set(key: string, record: SharedRecord, ttlMs: number): Promise<'stored' | 'refused' | 'failed'>
+  /** Deletes the records under `keys`. */
+  delete(keys: readonly string[]): Promise<number | undefined>
+  /**
+   * Optional: false while the tier is failing (its last operation failed, or its
+   * circuit is open). After a `get` that found nothing in a failing tier, the
+   * cache skips that invocation's write, so a dead server costs one timeout, not two.
+   */
+  healthy?(): boolean
+}

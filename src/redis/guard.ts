@@ -83,6 +83,8 @@ export interface Guard {
     retry: boolean,
   ): Promise<T | typeof FAILED>
   stats(): GuardStats
+  /** False after a failure until the next success (and while the circuit is open). */
+  healthy(): boolean
 }
 
 /** Creates a guard. */
@@ -171,5 +173,5 @@ export const createGuard = (settings: GuardSettings): Guard => {
     circuit: openUntil === 0 ? 'closed' : probing || now() >= openUntil ? 'half-open' : 'open',
   })
 
-  return { run, stats }
+  return { run, stats, healthy: () => streak === 0 && openUntil === 0 }
 }

@@ -98,6 +98,12 @@ export interface RedisStore {
   keyOf(key: string): string
   /** Counters and circuit state; a fresh object each call. */
   stats(): RedisStoreStats
+  /**
+   * False when the last operation failed (until one succeeds) or the circuit is
+   * open. orcCache asks after a `get` that found nothing: when the server is
+   * failing, it does not also wait for a write in the same invocation.
+   */
+  healthy(): boolean
 }
 
 /** Format version in every key: entries of another format are never read. */
@@ -188,5 +194,6 @@ export const redisStore = (client: unknown, options: RedisStoreOptions = {}): Re
     delete: remove,
     keyOf,
     stats: () => ({ ...counters, ...guard.stats() }),
+    healthy: guard.healthy,
   }
 }

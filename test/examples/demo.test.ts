@@ -61,6 +61,11 @@ it.skipIf(RUNTIME_CLIENT_MISSING !== undefined)(
     )
     expect(out).toMatch(/card-check\.ts +quiet: nothing outlived its invocation/)
     expect(out).not.toMatch(/\d{13,}/)
+    // Two environments sharing one Redis (running at 127.0.0.1:6379 for the tests).
+    expect(out).toMatch(/A +GET \/products\/1 +200 +MISS/)
+    expect(out).toMatch(/B +GET \/products\/1 +200 +HIT-SHARED/)
+    expect(out).toMatch(/B +GET \/products\/1 +200 +HIT +\d/)
+    expect(out).toMatch(/A +GET \/products\/1 +200 +HIT +\d/)
   },
   120_000,
 )

@@ -1,0 +1,245 @@
+/**
+ * The second tier's driver: reading a shared tier behind the L1 (following a
+ * Vary marker, rebasing times between clocks, filling the L1), writing to it
+ * what the L1 stored, and deleting there. The lookup and store decisions are
+ * the L1's own (`lookup.ts`, `store.ts`): this module only moves records.
+ *
+ * Clocks: the L1 keeps times on `performance.now()`; a shared record keeps wall
+ * clock times (`Date.now()`), since environments share no other clock. A record
+ * is written with its age folded into `storedAt`, so `Age` continues across tiers
+ * (up to the clock skew between environments).
+ *
+ * Every shared operation is tracked until it settles, and the `after` (or
+ * `onError`) hook of the invocation awaits what is still in flight: nothing is
+ * left running while the environment is frozen.
+ */
+import { ConfigError } from '../shared/env.js'
+import { ENTRY_OVERHEAD_BYTES, type Entry, HTTP, VARY } from './entry.js'
+import { type HttpRequest, headerOf } from './http.js'
+import { isFresh, variantKey } from './lookup.js'
+import type { LruTier } from './lru-tier.js'
+import { parseHttpDate } from './rules.js'
+import { snapshot, stringBytes } from './snapshot.js'
+import type { StorePlan } from './store.js'
+import type { SharedRecord, SharedTier } from './tier.js'
+
+/** Checks the `shared` option's shape at factory time. */
+export const checkShared = (shared: unknown): SharedTier | undefined => {
+  if (shared === undefined) return undefined
+  const tier = shared as Partial<Record<keyof SharedTier, unknown>> | null
+  if (
+    tier === null ||
+    typeof tier !== 'object' ||
+    typeof tier.get !== 'function' ||
+    typeof tier.set !== 'function' ||
+    typeof tier.delete !== 'function'
+  ) {
+    throw new ConfigError(
+      'shared',
+      "must be a shared tier such as redisStore(client) from 'middy-orc/redis' (an object with get, set and delete methods)",
+    )
+  }
+  return shared as SharedTier
+}
+
+/** A record for the shared tier, from an L1 entry; `at` and `epoch` are the two clocks now. */
+export const toShared = (entry: Entry, at: number, epoch: number): SharedRecord => ({
+  kind: entry.kind,
+  value: entry.value,
+  storedAt: epoch - (at - entry.storedAt) - entry.initialAge,
+  expiresAt: epoch + (entry.expiresAt - at),
+  shareable: entry.shareable,
+  etag: entry.etag,
+  vary: entry.vary,
+})
+
+/** The `Last-Modified` (else `Date`) of a stored HTTP response, as the L1 would record it. */
+const lastModifiedOf = (response: unknown): number => {
+  const bag = response as Record<string, unknown>
+  const lastModified = parseHttpDate(headerOf(bag, 'last-modified'))
+  return Number.isNaN(lastModified) ? parseHttpDate(headerOf(bag, 'date')) : lastModified
+}
+
+/**
+ * An L1 entry from a shared record, rebased to this process's clock. Its stale
+ * window is this cache's `staleIfError` (a response's own `stale-if-error` is not
+ * carried across tiers).
+ */
+export const fromShared = (
+  record: SharedRecord,
+  value: unknown,
+  at: number,
+  epoch: number,
+  staleIfError: number,
+): Entry => {
+  const expiresAt = at + (record.expiresAt - epoch)
+  return {
+    kind: record.kind,
+    value,
+    frozen: false,
+    storedAt: at - (epoch - record.storedAt),
+    initialAge: 0,
+    expiresAt,
+    staleUntil: expiresAt + staleIfError,
+    lastModified: record.kind === HTTP ? lastModifiedOf(value) : Number.NaN,
+    shareable: record.shareable,
+    etag: record.etag,
+    vary: record.vary,
+  }
+}
+
+export interface SharedDriverOptions {
+  readonly l1: LruTier
+  readonly shared: SharedTier
+  readonly staleIfError: number
+  /** The L1's `maxEntryBytes`: a larger record is answered but not kept in memory. */
+  readonly maxEntryBytes: number
+  readonly now: () => number
+  /** Called with what a shared tier threw or rejected with (it should not). */
+  readonly onFailure: (error: unknown) => void
+}
+
+export class SharedDriver {
+  readonly #l1: LruTier
+  readonly #shared: SharedTier
+  readonly #options: SharedDriverOptions
+  /** Operations not settled yet. */
+  readonly #inFlight = new Set<Promise<unknown>>()
+  /** Records written and confirmed. */
+  stores = 0
+
+  constructor(options: SharedDriverOptions) {
+    this.#options = options
+    this.#l1 = options.l1
+    this.#shared = options.shared
+  }
+
+  /** One read; a throw or rejection is a miss (reported once by the caller). */
+  async #get(key: string): Promise<SharedRecord | undefined> {
+    try {
+      return await this.#shared.get(key)
+    } catch (error) {
+      this.#options.onFailure(error)
+      return undefined
+    }
+  }
+
+  /** Copies a fresh record into the L1 (when it fits) and returns it as an L1 entry. */
+  #fill(key: string, record: SharedRecord, at: number, epoch: number): Entry | undefined {
+    const { maxEntryBytes, staleIfError } = this.#options
+    let value = record.value
+    let bytes = stringBytes(key) + ENTRY_OVERHEAD_BYTES
+    if (record.kind === VARY) {
+      bytes += (record.vary as readonly string[]).join().length
+    } else {
+      const copy = snapshot(value)
+      if (!copy.ok) return undefined
+      value = copy.value
+      bytes += copy.bytes
+    }
+    const entry = fromShared(record, value, at, epoch, staleIfError)
+    if (!isFresh(entry, at)) return undefined
+    const held = this.#l1.peek(key)
+    // Keep a marker in memory that lives longer than the one found.
+    if (held?.kind === VARY && record.kind === VARY && held.expiresAt >= entry.expiresAt) {
+      return held
+    }
+    if (bytes <= maxEntryBytes) this.#l1.set(key, entry, bytes)
+    return entry
+  }
+
+  /** The fresh entry for `key` in the shared tier, following a Vary marker, copied into the L1. */
+  async #find(key: string, http: HttpRequest | undefined): Promise<Entry | undefined> {
+    const record = await this.#get(key)
+    if (record === undefined) return undefined
+    const { now } = this.#options
+    let at = now()
+    let epoch = Date.now()
+    const found = this.#fill(key, record, at, epoch)
+    if (found?.kind !== VARY) return found
+    const variant = variantKey(found, key, http, at)
+    if (variant === undefined) return undefined
+    const stored = await this.#get(variant)
+    if (stored === undefined || stored.kind === VARY) return undefined
+    at = now()
+    epoch = Date.now()
+    return this.#fill(variant, stored, at, epoch)
+  }
+
+  /**
+   * Looks `key` up in the shared tier. With `base` (an authenticated request
+   * under `shared-when-public`), the entry stored for everyone under `base` is
+   * read at the same time and wins when it is shareable.
+   */
+  async lookup(
+    key: string,
+    base: string | undefined,
+    http: HttpRequest | undefined,
+  ): Promise<[Entry, string] | undefined> {
+    if (base === undefined) {
+      const entry = await this.#find(key, http)
+      return entry === undefined ? undefined : [entry, key]
+    }
+    const [shared, own] = await Promise.all([this.#find(base, http), this.#find(key, http)])
+    if (shared?.shareable) return [shared, base]
+    return own === undefined ? undefined : [own, key]
+  }
+
+  /** Whether the tier says it is working (true when it cannot tell). */
+  healthy(): boolean {
+    try {
+      return this.#shared.healthy?.() !== false
+    } catch {
+      return false
+    }
+  }
+
+  /** Tracks an operation until it settles; it never rejects. */
+  #track(operation: Promise<unknown>): void {
+    const tracked: Promise<unknown> = operation.then(undefined, this.#options.onFailure)
+    this.#inFlight.add(tracked)
+    void tracked.then(() => this.#inFlight.delete(tracked))
+  }
+
+  /** Starts writing what the L1 just stored (`marker` is the Vary marker written, if any). */
+  store(plan: StorePlan, marker: Entry | undefined): void {
+    const at = this.#options.now()
+    const epoch = Date.now()
+    const write = (key: string, entry: Entry) => {
+      const ttl = entry.expiresAt - at
+      if (!(ttl >= 1)) return
+      try {
+        this.#track(
+          this.#shared.set(key, toShared(entry, at, epoch), ttl).then((outcome) => {
+            if (outcome === 'stored') this.stores++
+          }),
+        )
+      } catch (error) {
+        this.#options.onFailure(error)
+      }
+    }
+    if (marker !== undefined) write(plan.markerKey, marker)
+    write(plan.key, plan.entry)
+  }
+
+  /**
+   * Starts deleting `base` and every key derived from it that the L1 holds now
+   * (per principal, per Vary values): derived keys only other environments
+   * stored cannot be found without a scan, and live until their TTL.
+   */
+  deleteFamily(base: string): void {
+    const keys = this.#l1.familyKeys(base)
+    if (!keys.includes(base)) keys.push(base)
+    try {
+      this.#track(this.#shared.delete(keys))
+    } catch (error) {
+      this.#options.onFailure(error)
+    }
+  }
+
+  /** Resolves when every operation started so far has settled; `undefined` when none is running. */
+  settle(): Promise<void> | undefined {
+    if (this.#inFlight.size === 0) return undefined
+    return Promise.all(this.#inFlight).then(() => undefined)
+  }
+}
