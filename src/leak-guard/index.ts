@@ -24,6 +24,7 @@ import { createLogOnce, errorName, type WarnLogger } from '../shared/log-once.js
 import { takeBaseline } from './baseline.js'
 import { describeFinding } from './describe.js'
 import type { LeakFinding } from './findings.js'
+import type { InvocationRecord } from './pending.js'
 import type { RootProvider } from './roots.js'
 import type { GuardCore } from './runtime.js'
 
@@ -255,6 +256,12 @@ export const leakGuard = <
   const runtimeDir = readEnv('LAMBDA_RUNTIME_DIR')
   // Container state now, while the engine loads later: globals set after this call are new.
   const baseline = takeBaseline()
+  // Where the pending tracker keeps each invocation's record (node:async_hooks is loaded
+  // by Node's bootstrap): here, so that a `before` that must wait for the runtime can enter
+  // the record synchronously, in the invocation's own async context.
+  const pendingStorage = trackPending
+    ? new (process.getBuiltinModule('node:async_hooks').AsyncLocalStorage)<InvocationRecord>()
+    : undefined
 
   const write = (finding: LeakFinding): void => {
     const line = describeFinding(finding)
@@ -295,7 +302,12 @@ export const leakGuard = <
 
   /** The engine, tracker and scope reader, once `runtime.ts` has loaded (see below). */
   let core: GuardCore | undefined
-  const check = (request: Req, context: Partial<Context> | undefined, on: GuardCore): void => {
+  const check = (
+    request: Req,
+    context: Partial<Context> | undefined,
+    on: GuardCore,
+    entered?: InvocationRecord,
+  ): void => {
     const requestId =
       typeof context?.awsRequestId === 'string' ? context.awsRequestId : `local-${++localIds}`
     report(
@@ -304,7 +316,7 @@ export const leakGuard = <
           typeof context?.getRemainingTimeInMillis === 'function'
             ? context.getRemainingTimeInMillis()
             : undefined
-        return on.start(request, requestId, request.event, remaining)
+        return on.start(request, requestId, request.event, remaining, entered)
       }),
     )
   }
@@ -317,8 +329,13 @@ export const leakGuard = <
       check(request, context, core)
       return undefined
     }
+    // The first checked invocation, before the runtime has arrived: the pending record
+    // is entered now (after the wait it would not reach the handler), then filled.
+    const entered: InvocationRecord | undefined =
+      pendingStorage === undefined ? undefined : { ended: false, live: new Map() }
+    if (entered !== undefined) pendingStorage?.enterWith(entered)
     return loaded.then(() => {
-      if (core !== undefined) check(request, context, core)
+      if (core !== undefined) check(request, context, core, entered)
     })
   }
 
@@ -342,7 +359,7 @@ export const leakGuard = <
           roots,
           scope,
           targets: options.targets,
-          trackPending,
+          pendingStorage,
           oneAtATime,
           taskRoot,
           runtimeDir,

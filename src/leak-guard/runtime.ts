@@ -6,10 +6,12 @@
  * first checked invocation if it has not arrived by then. Internal: not an entry point of
  * the package, but a built file of its own (`dist/leak-guard/runtime.js`, scripts/build.mjs).
  */
+
+import type { AsyncLocalStorage } from 'node:async_hooks'
 import type { StateBaseline } from './baseline.js'
 import { createEngine } from './engine.js'
 import type { LeakFinding } from './findings.js'
-import { createPendingTracker } from './pending.js'
+import { createPendingTracker, type InvocationRecord } from './pending.js'
 import type { RootProvider } from './roots.js'
 import { createScopeRoots, type LogOnce } from './scope/index.js'
 
@@ -23,8 +25,12 @@ export interface GuardCoreConfig {
   /** Read module-level variables through the inspector (option `scope`). */
   readonly scope: boolean
   readonly targets: readonly unknown[] | undefined
-  /** Track timers and immediates left pending (option `pending`). */
-  readonly trackPending: boolean
+  /**
+   * Track timers and immediates left pending (option `pending`): the storage of the
+   * invocations' records, shared with `index.ts` (see {@link GuardCore.start}), or
+   * `undefined` not to track.
+   */
+  readonly pendingStorage: AsyncLocalStorage<InvocationRecord> | undefined
   /** Invocations cannot overlap (Lambda without `AWS_LAMBDA_MAX_CONCURRENCY > 1`). */
   readonly oneAtATime: boolean
   /** The code's root (`LAMBDA_TASK_ROOT`, else the working directory). */
@@ -42,7 +48,18 @@ export interface GuardCoreConfig {
 
 /** The checks around one invocation; each returns the findings to report. */
 export interface GuardCore {
-  start(request: object, requestId: string, event: unknown, remaining: number | undefined): readonly LeakFinding[]
+  /**
+   * `entered`: a fresh pending record already entered into the invocation's async context
+   * by a `before` that had to wait for this module (entering it here, after that wait,
+   * would not reach the handler).
+   */
+  start(
+    request: object,
+    requestId: string,
+    event: unknown,
+    remaining: number | undefined,
+    entered?: InvocationRecord,
+  ): readonly LeakFinding[]
   end(request: object, response: unknown): readonly LeakFinding[]
 }
 
@@ -60,11 +77,12 @@ export const createGuardCore = (config: GuardCoreConfig): GuardCore => {
       })
     : undefined
   if (scopeRoots !== undefined) roots.push(scopeRoots)
-  const pending = config.trackPending
+  const pending = config.pendingStorage
     ? createPendingTracker({
         oneAtATime: config.oneAtATime,
         root: config.taskRoot,
         runtimeDir: config.runtimeDir,
+        storage: config.pendingStorage,
       })
     : undefined
   const engine = createEngine({
@@ -79,9 +97,9 @@ export const createGuardCore = (config: GuardCoreConfig): GuardCore => {
     onTruncated: config.onTruncated,
   })
   return {
-    start(request, requestId, event, remaining) {
+    start(request, requestId, event, remaining, entered) {
       const found = engine.start(request, requestId, event, remaining)
-      pending?.begin(request)
+      pending?.begin(request, entered)
       return found
     },
     end(request, response) {
