@@ -302,6 +302,8 @@ export const leakGuard = <
 
   /** The engine, tracker and scope reader, once `runtime.ts` has loaded (see below). */
   let core: GuardCore | undefined
+  /** True once the runtime has failed to load or start: the guard passes through. */
+  let passThrough = false
   const check = (
     request: Req,
     context: Partial<Context> | undefined,
@@ -329,6 +331,7 @@ export const leakGuard = <
       check(request, context, core)
       return undefined
     }
+    if (passThrough) return undefined
     // The first checked invocation, before the runtime has arrived: the pending record
     // is entered now (after the wait it would not reach the handler), then filled.
     const entered: InvocationRecord | undefined =
@@ -375,11 +378,14 @@ export const leakGuard = <
             ),
         })
       } catch (error) {
+        passThrough = true
         logOnce('load', `cannot start (${errorName(error)}); the guard passes through`)
       }
     },
-    (error: unknown) =>
-      logOnce('load', `cannot load its runtime (${errorName(error)}); the guard passes through`),
+    (error: unknown) => {
+      passThrough = true
+      logOnce('load', `cannot load its runtime (${errorName(error)}); the guard passes through`)
+    },
   )
 
   return {

@@ -93,6 +93,11 @@ describe('leakGuard loads its engine lazily', () => {
     }
     expect(found).toEqual([])
     expect(logged).toHaveLength(1)
+    // Then a synchronous pass-through (another guard: said once more, once for it).
+    const guard = fresh({ logger: options.logger, scope: false })
+    await guard.before?.({ event: {}, context: context('req-3') } as never)
+    expect(guard.before?.({ event: {}, context: context('req-4') } as never)).toBeUndefined()
+    expect(logged).toHaveLength(2)
     expect(String(logged[0]?.[0])).toMatch(
       /^leakGuard: cannot load its runtime \(Error\); the guard passes through$/,
     )
