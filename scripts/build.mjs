@@ -21,6 +21,11 @@
  *   bundle that uses them: the classes users test with `instanceof` (ConfigError,
  *   LeakError) recognise instances from any copy (`Symbol.hasInstance`), and the cache
  *   store's brand is a registered symbol.
+ * - Lazily loaded internal files: {@link lazyEntries} lists the few modules that an entry
+ *   point loads with a dynamic `import()` only when needed (leakGuard's engine, loaded
+ *   when a guard is created with mode not `off`). Each is built like an entry point,
+ *   into a file of its own that is not in `exports` (internal), and the plugin treats an
+ *   import of it like one of another entry point, so its code is in that file only.
  * - Declarations: `tsc -p tsconfig.build.json` (declarations only, with their maps and
  *   the TSDoc), one `.d.ts` per source file, so new source files need no change here.
  *
@@ -62,6 +67,18 @@ export const entryPoints = (root = repoRoot) => {
 }
 
 /**
+ * Internal modules loaded lazily (dynamic `import()`), each built into a file of its own:
+ * `source` under src/, `output` under dist/ (the same path, `.js`). Not entry points of
+ * the package (not in `exports`); kept short: each further file costs a module load.
+ * - leakGuard's engine, pending tracker and scope reader: `leakGuard()` starts loading it
+ *   when its mode is not `off`, so importing `middy-orc/leak-guard` (or the root) loads
+ *   options, `LeakError` and the hooks only (README "Start-up").
+ */
+export const lazyEntries = [
+  { source: 'src/leak-guard/runtime.ts', output: 'dist/leak-guard/runtime.js' },
+]
+
+/**
  * An esbuild plugin: an import of another entry point's source file stays an import,
  * of that entry's built file (relative to the output being built).
  */
@@ -80,7 +97,10 @@ const otherEntriesExternal = (root, entries, output) => ({
 
 /** Bundles every entry point of the package at `root` into `outdir` (default its dist/). */
 export const buildJs = async ({ root = repoRoot, outdir = join(root, 'dist') } = {}) => {
-  const entries = entryPoints(root)
+  for (const { source } of lazyEntries) {
+    if (!existsSync(join(root, source))) throw new Error(`lazyEntries: no ${source}`)
+  }
+  const entries = [...entryPoints(root), ...lazyEntries]
   // One esbuild run per entry point: no shared chunks; other entry points stay imports.
   const results = await Promise.all(
     entries.map(({ source, output }) =>
@@ -119,14 +139,14 @@ const main = async () => {
     { cwd: repoRoot, stdio: 'inherit' },
   )
   if (tsc.status !== 0) process.exit(tsc.status ?? 1)
-  for (const { subpath, types } of built) {
+  for (const { subpath, types } of built.filter((entry) => entry.subpath !== undefined)) {
     if (!existsSync(join(repoRoot, types))) {
       console.error(`${subpath}: tsc emitted no ${types}`)
       process.exit(1)
     }
   }
   console.log(
-    `built ${built.map(({ subpath, output }) => `${subpath} → ${output}`).join(', ')}, and declarations`,
+    `built ${built.map(({ subpath, output }) => `${subpath ?? '(lazy)'} → ${output}`).join(', ')}, and declarations`,
   )
 }
 

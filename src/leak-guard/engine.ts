@@ -3,6 +3,7 @@
  * state (new and changed globals, watched roots, provided roots) looking for them. It
  * knows nothing of Middy; `index.ts` calls `start` and `end` around each invocation.
  */
+import { type StateBaseline, takeBaseline } from './baseline.js'
 import {
   createFindingLog,
   type LeakFinding,
@@ -65,6 +66,11 @@ export interface EngineConfig {
   hidden?: () => HiddenReader | undefined
   /** Reports a walk that ran out of budget (logged once). */
   onTruncated: (visited: number) => void
+  /**
+   * Container state as it was when the guard was created (`takeBaseline()`); default: as
+   * it is now, at the engine's creation.
+   */
+  baseline?: StateBaseline
 }
 
 interface Invocation {
@@ -166,8 +172,8 @@ export const createEngine = (config: EngineConfig) => {
   const containers = new Set<PropertyKey>()
   /** The platform's globals themselves, never walked into when reached (`Buffer`, `process`). */
   const platformValues = new Set<unknown>([process])
-  for (const key of Reflect.ownKeys(globalThis)) {
-    const descriptor = Object.getOwnPropertyDescriptor(globalThis, key)
+  const initial = config.baseline ?? takeBaseline()
+  for (const [key, descriptor] of initial.globals) {
     if (descriptor === undefined || platform.has(key) || isPlatformGlobal(descriptor)) {
       platform.add(key)
       if (descriptor !== undefined && 'value' in descriptor && key !== 'globalThis') {
@@ -182,7 +188,7 @@ export const createEngine = (config: EngineConfig) => {
   }
   // process.env as it was: a variable set or changed later is searched (Node 24 makes
   // `process` an accessor of globalThis, and its env is no plain object anyway).
-  const envBaseline = new Map(Object.entries(process.env))
+  const envBaseline = initial.env
   let envReadAt = Number.NEGATIVE_INFINITY
   const ignore = config.ignore.flatMap((entry) =>
     /[.[:\s]/.test(entry) ? [entry] : [entry, `globalThis.${entry}`],

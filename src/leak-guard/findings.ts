@@ -54,6 +54,8 @@ export interface LeakFinding {
   readonly count: number
 }
 
+export { describeFinding } from './describe.js'
+
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/
 
 const keyText = (key: unknown, maskKey: (key: string) => string): string => {
@@ -112,24 +114,6 @@ export const rootOf = (at: Place): WalkRoot => {
   let p = at
   while (p.parent !== undefined) p = p.parent
   return p.key as WalkRoot
-}
-
-/** One line of text for a finding. */
-export const describeFinding = (f: LeakFinding): string => {
-  // Every masked form names its kind, except a card's digits.
-  const what = f.sensitive === 'card' ? `card ${f.value}` : f.value
-  const found =
-    f.kind === 'cross-request'
-      ? `an overlapping request, found at the ${f.phase} of request ${f.foundBy}`
-      : f.kind === 'pending'
-        ? 'still pending after it returned'
-        : `found at the ${f.phase} of request ${f.foundBy}`
-  if (f.kind === 'pending' && f.field === '') {
-    return `leakGuard: ${f.severity.toUpperCase()} pending: ${f.where} is still pending after request ${f.requestId} returned${f.count > 1 ? `; seen ${f.count} times` : ''}`
-  }
-  const held = f.as === 'value' ? '' : ` (as ${f.as === 'key' ? 'a key' : 'part of a string'})`
-  const cached = f.cached ? ' inside an orcCache store' : ''
-  return `leakGuard: ${f.severity.toUpperCase()} ${f.kind}: ${f.where}${held}${cached} holds ${f.field} = ${what} of request ${f.requestId}, ${found}${f.count > 1 ? `; seen ${f.count} times` : ''}`
 }
 
 /** How many places and fields are counted; the oldest is forgotten beyond. */

@@ -21,11 +21,12 @@ import {
   type ValueSource,
 } from '../shared/env.js'
 import { createLogOnce, errorName, type WarnLogger } from '../shared/log-once.js'
-import { createEngine } from './engine.js'
-import { describeFinding, type LeakFinding } from './findings.js'
-import { createPendingTracker } from './pending.js'
+import { takeBaseline } from './baseline.js'
+import { describeFinding } from './describe.js'
+import type { LeakFinding } from './findings.js'
+import type { InvocationRecord } from './pending.js'
 import type { RootProvider } from './roots.js'
-import { createScopeRoots } from './scope/index.js'
+import type { GuardCore } from './runtime.js'
 
 export type { LeakFinding, LeakKind, LeakSeverity } from './findings.js'
 export type { NamedRoot, RootProvider } from './roots.js'
@@ -248,33 +249,19 @@ export const leakGuard = <
     )
   }
 
-  const out = logger ?? console
-  const logOnce = createLogOnce(out, 'leakGuard:')
-  if (scope) roots.push(() => scopeRoots?.() ?? [])
+  const logOnce = createLogOnce(logger ?? console, 'leakGuard:')
   const maxConcurrency = Number(readEnv('AWS_LAMBDA_MAX_CONCURRENCY') ?? 1)
   const oneAtATime = readEnv('AWS_LAMBDA_FUNCTION_NAME') !== undefined && !(maxConcurrency > 1)
-  const pending = trackPending
-    ? createPendingTracker({
-        oneAtATime,
-        root: readEnv('LAMBDA_TASK_ROOT') ?? process.cwd(),
-        runtimeDir: readEnv('LAMBDA_RUNTIME_DIR'),
-      })
+  const taskRoot = readEnv('LAMBDA_TASK_ROOT') ?? process.cwd()
+  const runtimeDir = readEnv('LAMBDA_RUNTIME_DIR')
+  // Container state now, while the engine loads later: globals set after this call are new.
+  const baseline = takeBaseline()
+  // Where the pending tracker keeps each invocation's record (node:async_hooks is loaded
+  // by Node's bootstrap): here, so that a `before` that must wait for the runtime can enter
+  // the record synchronously, in the invocation's own async context.
+  const pendingStorage = trackPending
+    ? new (process.getBuiltinModule('node:async_hooks').AsyncLocalStorage)<InvocationRecord>()
     : undefined
-  const engine = createEngine({
-    maxNodes,
-    watch,
-    ignore,
-    roots,
-    oneAtATime,
-    hidden: () => scopeRoots?.hidden,
-    onRootError: (name, error) =>
-      logOnce(`root:${name}`, `${name} threw (${errorName(error)}); skipped`),
-    onTruncated: (visited) =>
-      logOnce(
-        'truncated',
-        `a check stopped after ${visited} values (maxNodes); state beyond was not searched`,
-      ),
-  })
 
   const write = (finding: LeakFinding): void => {
     const line = describeFinding(finding)
@@ -313,9 +300,16 @@ export const leakGuard = <
     }
   }
 
-  const leakGuardBefore = (request: Req): void => {
-    if (sampleRate < 1 && Math.random() >= sampleRate) return
-    const context = request.context as Partial<Context> | undefined
+  /** The engine, tracker and scope reader, once `runtime.ts` has loaded (see below). */
+  let core: GuardCore | undefined
+  /** True once the runtime has failed to load or start: the guard passes through. */
+  let passThrough = false
+  const check = (
+    request: Req,
+    context: Partial<Context> | undefined,
+    on: GuardCore,
+    entered?: InvocationRecord,
+  ): void => {
     const requestId =
       typeof context?.awsRequestId === 'string' ? context.awsRequestId : `local-${++localIds}`
     report(
@@ -324,27 +318,75 @@ export const leakGuard = <
           typeof context?.getRemainingTimeInMillis === 'function'
             ? context.getRemainingTimeInMillis()
             : undefined
-        const found = engine.start(request, requestId, request.event, remaining)
-        pending?.begin(request)
-        return found
+        return on.start(request, requestId, request.event, remaining, entered)
       }),
     )
   }
 
-  const leakGuardAfter = (request: Req): void => {
-    report(guarded(() => engine.end(request, request.response, pending?.end(request))))
+  // Synchronous once the runtime has loaded; the first checked invocation may wait for it.
+  const leakGuardBefore = (request: Req): Promise<void> | undefined => {
+    if (sampleRate < 1 && Math.random() >= sampleRate) return undefined
+    const context = request.context as Partial<Context> | undefined
+    if (core !== undefined) {
+      check(request, context, core)
+      return undefined
+    }
+    if (passThrough) return undefined
+    // The first checked invocation, before the runtime has arrived: the pending record
+    // is entered now (after the wait it would not reach the handler), then filled.
+    const entered: InvocationRecord | undefined =
+      pendingStorage === undefined ? undefined : { ended: false, live: new Map() }
+    if (entered !== undefined) pendingStorage?.enterWith(entered)
+    return loaded.then(() => {
+      if (core !== undefined) check(request, context, core, entered)
+    })
   }
 
-  // Module-level variables, read through the inspector. Created after the hooks, which it
-  // must never follow: bundled with the user's code they look first-party, and their
-  // closure holds the very tokens being looked for.
-  const scopeRoots = scope
-    ? createScopeRoots({
-        targets: options.targets,
-        logOnce,
-        exclude: [leakGuardBefore, leakGuardAfter],
-      })
-    : undefined
+  const leakGuardAfter = (request: Req): void => {
+    const on = core
+    if (on === undefined) return // not loaded (its failure was logged): nothing was started
+    report(guarded(() => on.end(request, request.response)))
+  }
+
+  // The heavy part loads now, off the request path: in Lambda during init, after the
+  // handler module has been evaluated. A failed load is logged once; the guard then
+  // passes through. The hooks are handed over to be excluded from the scope reader.
+  // `loaded` settles when the load has succeeded or failed; it never rejects.
+  const loaded = import('./runtime.js').then(
+    ({ createGuardCore }) => {
+      try {
+        core = createGuardCore({
+          maxNodes,
+          watch,
+          ignore,
+          roots,
+          scope,
+          targets: options.targets,
+          pendingStorage,
+          oneAtATime,
+          taskRoot,
+          runtimeDir,
+          baseline,
+          exclude: [leakGuardBefore, leakGuardAfter],
+          logOnce,
+          onRootError: (name, error) =>
+            logOnce(`root:${name}`, `${name} threw (${errorName(error)}); skipped`),
+          onTruncated: (visited) =>
+            logOnce(
+              'truncated',
+              `a check stopped after ${visited} values (maxNodes); state beyond was not searched`,
+            ),
+        })
+      } catch (error) {
+        passThrough = true
+        logOnce('load', `cannot start (${errorName(error)}); the guard passes through`)
+      }
+    },
+    (error: unknown) => {
+      passThrough = true
+      logOnce('load', `cannot load its runtime (${errorName(error)}); the guard passes through`)
+    },
+  )
 
   return {
     name: 'leakGuard',

@@ -32,7 +32,11 @@ interface Tracked {
   readonly trace: { stack?: string }
 }
 
-interface InvocationRecord {
+/**
+ * What one invocation created, kept in the tracker's AsyncLocalStorage while it runs. A
+ * fresh one is `{ ended: false, live: new Map() }`.
+ */
+export interface InvocationRecord {
   ended: boolean
   readonly live: Map<number, Tracked>
 }
@@ -70,8 +74,13 @@ export const firstPartySite = (
 
 /** Tracks the timers and immediates of invocations; see the module comment. */
 export interface PendingTracker {
-  /** Starts tracking what the current invocation (`key`) creates. Call in `before`. */
-  begin(key: object): void
+  /**
+   * Starts tracking what the current invocation (`key`) creates. Call in `before`,
+   * synchronously: it enters the invocation's record into the async context. Or pass a
+   * fresh `record` already entered there (`storage.enterWith(record)`), when `before` had
+   * to wait before it could call this.
+   */
+  begin(key: object, record?: InvocationRecord): void
   /** Stops tracking `key` and returns its first-party work still pending. */
   end(key: object): PendingWork[]
 }
@@ -81,6 +90,8 @@ export const createPendingTracker = (options: {
   oneAtATime: boolean
   root: string
   runtimeDir: string | undefined
+  /** Where an invocation's record lives (default a new one). */
+  storage?: Storage<InvocationRecord>
 }): PendingTracker | undefined => {
   let asyncHooks: typeof import('node:async_hooks')
   try {
@@ -88,7 +99,7 @@ export const createPendingTracker = (options: {
   } catch {
     return undefined
   }
-  const storage: Storage<InvocationRecord> = new asyncHooks.AsyncLocalStorage()
+  const storage: Storage<InvocationRecord> = options.storage ?? new asyncHooks.AsyncLocalStorage()
   const inFlight = new Map<object, InvocationRecord>()
 
   function init(asyncId: number, type: string, _trigger: number, resource: object): void {
@@ -140,12 +151,12 @@ export const createPendingTracker = (options: {
   }
 
   return {
-    begin(key) {
+    begin(key, entered) {
       if (options.oneAtATime) for (const other of [...inFlight.keys()]) finish(other)
-      const record: InvocationRecord = { ended: false, live: new Map() }
+      const record: InvocationRecord = entered ?? { ended: false, live: new Map() }
       if (inFlight.size === 0) hook.enable()
       inFlight.set(key, record)
-      storage.enterWith(record)
+      if (entered === undefined) storage.enterWith(record)
     },
     end(key) {
       const record = finish(key)

@@ -130,6 +130,8 @@ describe('leakGuard with @middy/core and AWS sample events', () => {
       phase: 'start',
       value: '411111******1111',
     })
+    // req-2 left its timer too: let it run before the next test, whose state it would join.
+    await new Promise((resolve) => setTimeout(resolve, 30))
   })
 
   test('a clean handler reusing a database client and configuration has no finding', async () => {

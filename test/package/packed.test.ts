@@ -9,7 +9,9 @@
  * - a tiny Middy handler with orcCache misses, then hits;
  * - each entry point loads its one file and nothing else of the package:
  *   `middy-orc/cache` no leakGuard code, `middy-orc/leak-guard` no orcCache
- *   code (every file the child loads is recorded by a loader hook);
+ *   code (every file the child loads is recorded by a loader hook); leakGuard's
+ *   heavy part, an internal file (`dist/leak-guard/runtime.js`, not exported),
+ *   loads only once a guard is created with mode not `off`;
  * - source maps point into src/ and carry it; declarations carry the TSDoc;
  * - the tarball holds what `files` says and nothing else;
  * - publint (strict) and arethetypeswrong (ESM-only profile) find no problem.
@@ -141,15 +143,18 @@ describe(`the packed package (${manifest.name}@${manifest.version})`, () => {
       ...['dist/index', 'dist/cache/index', 'dist/leak-guard/index', 'dist/redis/index'].flatMap(
         (entry) => [`${entry}.js`, `${entry}.js.map`, `${entry}.d.ts`],
       ),
+      'dist/leak-guard/runtime.js',
+      'dist/leak-guard/runtime.js.map',
     ]) {
       expect(packedFiles).toContain(file)
     }
-    // One JavaScript file per entry point: no chunks to load besides.
+    // One JavaScript file per entry point, and leakGuard's lazily loaded heavy part.
     expect(packedFiles.filter((file) => file.endsWith('.js')).sort()).toEqual(
       [
         'dist/cache/index.js',
         'dist/index.js',
         'dist/leak-guard/index.js',
+        'dist/leak-guard/runtime.js',
         'dist/redis/index.js',
       ].sort(),
     )
@@ -255,7 +260,8 @@ process.stdout.write(JSON.stringify({
 
   describe('loads only the middleware a user takes', () => {
     // A loader hook records every file the child loads from the installed package.
-    const loadedBy = (specifier: string): string[] => {
+    // `then`: code run after the import (`api` is the module), awaited.
+    const loadedBy = (specifier: string, then = ''): string[] => {
       const log = join(project, `loaded-${specifier.replace(/\W/g, '_')}.log`)
       writeFileSync(log, '')
       writeFileSync(
@@ -275,7 +281,7 @@ register('./record-hooks.mjs', import.meta.url)
       )
       runInProject(
         'probe.mjs',
-        `await import(process.env.ORC_SPECIFIER)\nprocess.stdout.write('{}')\n`,
+        `const api = await import(process.env.ORC_SPECIFIER)\n${then}\nprocess.stdout.write('{}')\n`,
         ['--import', './record.mjs'],
         { ORC_LOADED_LOG: log, ORC_SPECIFIER: specifier },
       )
@@ -304,6 +310,28 @@ register('./record-hooks.mjs', import.meta.url)
         ['dist/index.js', 'dist/cache/index.js', 'dist/leak-guard/index.js'].sort(),
       )
     })
+
+    // Waits until the loads leakGuard() may have started have settled (a few turns).
+    const settle = `for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 5))`
+
+    it("leakGuard({ mode: 'off' }) loads nothing more", () => {
+      expect(loadedBy('middy-orc/leak-guard', `api.leakGuard({ mode: 'off' })\n${settle}`)).toEqual(
+        ['dist/leak-guard/index.js'],
+      )
+    })
+
+    it('a guard created with mode warn loads the heavy part, its internal file', () => {
+      expect(
+        loadedBy(
+          'middy-orc/leak-guard',
+          `api.leakGuard({ mode: 'warn', scope: false })\n${settle}`,
+        ),
+      ).toEqual(['dist/leak-guard/index.js', 'dist/leak-guard/runtime.js'])
+      // Internal: not importable by its path (not in `exports`).
+      expect(() => loadedBy('middy-orc/leak-guard/runtime.js')).toThrow(
+        /ERR_PACKAGE_PATH_NOT_EXPORTED/,
+      )
+    })
   })
 
   describe('source maps and declarations', () => {
@@ -325,11 +353,21 @@ register('./record-hooks.mjs', import.meta.url)
     it('each file maps into src/, and holds only its middleware', () => {
       const cache = sourcesOf('dist/cache/index')
       const guard = sourcesOf('dist/leak-guard/index')
+      const runtime = sourcesOf('dist/leak-guard/runtime')
       const root = sourcesOf('dist/index')
       expect(cache).toContain('src/cache/index.ts')
       expect(cache.filter((file) => file.startsWith('src/leak-guard/'))).toEqual([])
       expect(guard).toContain('src/leak-guard/index.ts')
       expect(guard.filter((file) => file.startsWith('src/cache/'))).toEqual([])
+      // leakGuard's light part holds none of the heavy part, which copies none of it.
+      expect(runtime).toEqual(
+        expect.arrayContaining(['src/leak-guard/runtime.ts', 'src/leak-guard/engine.ts']),
+      )
+      expect(runtime.filter((file) => file.startsWith('src/cache/'))).toEqual([])
+      expect(runtime).not.toContain('src/leak-guard/index.ts')
+      for (const heavy of ['engine', 'walk', 'tokens', 'pending', 'scope/index']) {
+        expect(guard).not.toContain(`src/leak-guard/${heavy}.ts`)
+      }
       // The root re-exports the subpaths' files: it copies none of their code.
       expect(root).toEqual(['src/index.ts'])
     })
