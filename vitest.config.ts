@@ -7,5 +7,12 @@ export default defineConfig({
     environment: 'node',
     testTimeout: 20_000,
     hookTimeout: 30_000,
+    // Type tests of the public API (test/types/*.test-d.ts), checked by tsc in `npm test`.
+    typecheck: {
+      enabled: true,
+      include: ['test/types/**/*.test-d.ts'],
+      tsconfig: 'tsconfig.json',
+      ignoreSourceErrors: false,
+    },
   },
 })
