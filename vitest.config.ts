@@ -14,5 +14,12 @@ export default defineConfig({
       tsconfig: 'tsconfig.json',
       ignoreSourceErrors: false,
     },
+    // `npm run test:coverage` (scripts/coverage.mjs) turns this on and adds the
+    // coverage of the child processes the suite starts.
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts'],
+      reporter: ['json'],
+    },
   },
 })

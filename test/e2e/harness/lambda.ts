@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { build } from 'esbuild'
+import { childBuildOptions, childCoverageEnv, keepBundle } from '../../helpers/child-coverage.js'
 import { REPO_ROOT, runtimeNode } from './node-binary.js'
 import { type InitErrorReport, type InvocationOutcome, RuntimeApi } from './runtime-api.js'
 import { RUNTIME_CLIENT_HELP, runtimeClientStatus } from './runtime-client.mjs'
@@ -130,6 +131,7 @@ const bundleHandler = async (entry: string, format: 'esm' | 'cjs', taskRoot: str
     format,
     minify: false,
     sourcemap: false,
+    ...childBuildOptions,
     logLevel: 'silent',
     // What CDK's NodejsFunction adds to ESM bundles, so CommonJS dependencies
     // that call require() for Node built-ins keep working.
@@ -141,6 +143,7 @@ const bundleHandler = async (entry: string, format: 'esm' | 'cjs', taskRoot: str
         }
       : {}),
   })
+  keepBundle(outfile)
   return 'index'
 }
 
@@ -260,6 +263,7 @@ export const startLambda = async (options: LambdaOptions): Promise<RunningLambda
         }
       : {}),
     ...options.env,
+    ...childCoverageEnv({ stoppedBySignal: true }),
   }
 
   const child = spawn(node.path, [ricEntry], {
