@@ -8,9 +8,9 @@
  * URL the child ran it under. Outside coverage mode every helper here is a no-op.
  */
 import { createHash } from 'node:crypto'
-import { copyFileSync, mkdirSync } from 'node:fs'
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pathToFileURL } from 'node:url'
 
 /** Set by scripts/coverage.mjs: where children write raw V8 coverage and bundles are kept. */
 const DIR = process.env.ORC_CHILD_COVERAGE_DIR || undefined
@@ -34,7 +34,18 @@ export const keepBundle = (file: string): void => {
   copyFileSync(file, join(target, bundleName(pathToFileURL(file).href)))
 }
 
-const EXIT_ON_SIGNAL = fileURLToPath(new URL('./exit-on-signal.cjs', import.meta.url))
+/**
+ * A preload (written into the coverage folder, so that it is found even from a bundle of
+ * this file, as the demo makes): SIGTERM or SIGINT ends the process normally.
+ */
+const exitOnSignal = (dir: string): string => {
+  const file = join(dir, 'exit-on-signal.cjs')
+  writeFileSync(
+    file,
+    "for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]]) process.on(signal, () => process.exit(code))\n",
+  )
+  return file
+}
 
 /**
  * Environment for a child process: `NODE_V8_COVERAGE`, and for a process stopped with
@@ -45,7 +56,7 @@ export const childCoverageEnv = ({ stoppedBySignal = false } = {}): Record<strin
   if (!DIR) return {}
   const env: Record<string, string> = { NODE_V8_COVERAGE: rawDir(DIR) }
   if (stoppedBySignal) {
-    env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --require ${EXIT_ON_SIGNAL}`.trim()
+    env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --require ${exitOnSignal(DIR)}`.trim()
   }
   return env
 }
