@@ -9,6 +9,8 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: [
+      'test/cache/key.test.ts',
+      'test/shared/env.test.ts',
       'test/cache/http.test.ts',
       'test/cache/rfc9111.test.ts',
       'test/cache/property.test.ts',
