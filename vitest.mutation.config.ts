@@ -19,6 +19,7 @@ export default defineConfig({
       'test/cache/concurrency.test.ts',
       'test/cache/powertools.test.ts',
       'test/leak-guard/tokens.test.ts',
+      'test/leak-guard/tokens-bounds.test.ts',
       'test/leak-guard/sensitive.test.ts',
       'test/leak-guard/masking.test.ts',
       'test/leak-guard/walk.test.ts',
