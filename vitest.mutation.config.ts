@@ -22,6 +22,7 @@ export default defineConfig({
       'test/leak-guard/tokens.test.ts',
       'test/leak-guard/tokens-bounds.test.ts',
       'test/leak-guard/sensitive.test.ts',
+      'test/leak-guard/sensitive-bounds.test.ts',
       'test/leak-guard/masking.test.ts',
       'test/leak-guard/walk.test.ts',
       'test/leak-guard/guard.test.ts',
