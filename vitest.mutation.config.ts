@@ -12,6 +12,7 @@ export default defineConfig({
       'test/cache/key.test.ts',
       'test/shared/env.test.ts',
       'test/cache/snapshot.test.ts',
+      'test/cache/options.test.ts',
       'test/cache/http.test.ts',
       'test/cache/rfc9111.test.ts',
       'test/cache/property.test.ts',
