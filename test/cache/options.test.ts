@@ -10,16 +10,19 @@ type Options = Parameters<typeof resolveCacheOptions>[0]
 const resolve = (options: Record<string, unknown>, env: Record<string, string> = {}) =>
   resolveCacheOptions(options as Options, env)
 
-/** The `source` of the ConfigError resolving these throws. */
-const faultOf = (options: Record<string, unknown>, env: Record<string, string> = {}) => {
+/** The ConfigError resolving these throws. */
+const errorOf = (options: Record<string, unknown>, env: Record<string, string> = {}) => {
   try {
     resolve(options, env)
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError)
-    return (error as ConfigError).source
+    return error as ConfigError
   }
   throw new Error('expected a ConfigError')
 }
+/** The option or variable the ConfigError resolving these names. */
+const faultOf = (options: Record<string, unknown>, env: Record<string, string> = {}) =>
+  errorOf(options, env).source
 
 const MiB = 1024 * 1024
 
@@ -98,6 +101,10 @@ describe('environment variables', () => {
     expect(resolve({}, { ORC_CACHE_ENABLED: 'true' }).enabled).toBe(true)
     expect(resolve({ enabled: false }).enabled).toBe(false)
     expect(faultOf({}, { ORC_CACHE_ENABLED: 'maybe' })).toBe('ORC_CACHE_ENABLED="maybe"')
+    // With the option given, the variable is read as the kill switch, and still named.
+    expect(errorOf({ enabled: true }, { ORC_CACHE_ENABLED: 'maybe' }).message).toBe(
+      'middy-orc: ORC_CACHE_ENABLED="maybe" must be a boolean: true or false (also 1/0, yes/no, on/off)',
+    )
   })
 })
 
@@ -111,7 +118,9 @@ describe('methods', () => {
     for (const methods of [[], ['GET', ''], ['GET', 'BAD METHOD'], 'GET,,HEAD', [1], 5, {}]) {
       expect(faultOf({ methods })).toBe('methods')
     }
-    expect(faultOf({}, { ORC_CACHE_METHODS: 'GET;HEAD' })).toBe('ORC_CACHE_METHODS')
+    expect(errorOf({}, { ORC_CACHE_METHODS: 'GET;HEAD' }).message).toBe(
+      'middy-orc: ORC_CACHE_METHODS must be a non-empty list of HTTP methods, e.g. GET,HEAD',
+    )
   })
 })
 
@@ -124,17 +133,25 @@ describe('header', () => {
     for (const word of ['off', 'FALSE', 'none']) {
       expect(resolve({}, { ORC_CACHE_HEADER: word }).header).toBeUndefined()
     }
+    expect(resolve({}, { ORC_CACHE_HEADER: 'x-off' }).header).toBe('x-off')
+    expect(resolve({}, { ORC_CACHE_HEADER: 'none-x' }).header).toBe('none-x')
   })
 
   it('refuses anything else', () => {
     for (const header of ['bad header', '', true, 1]) expect(faultOf({ header })).toBe('header')
-    expect(faultOf({}, { ORC_CACHE_HEADER: 'a:b' })).toBe('ORC_CACHE_HEADER')
+    expect(errorOf({}, { ORC_CACHE_HEADER: 'a:b' }).message).toBe(
+      'middy-orc: ORC_CACHE_HEADER must be a header name, or false (off) to send none',
+    )
   })
 })
 
 describe('refusals', () => {
   it('a key of another type', () => {
-    for (const key of [42, true, {}]) expect(faultOf({ key })).toBe('key')
+    for (const key of [42, true, {}]) {
+      expect(errorOf({ key }).message).toBe(
+        'middy-orc: key must be a property path, a JMESPath expression or a function',
+      )
+    }
   })
 
   it('a ttl below 1 ms, naming the option or the variable', () => {
