@@ -39,7 +39,7 @@ const IN_PROCESS = join(OUT, 'in-process')
  * What the suite reaches now over all processes (percent, rounded down). The goal is
  * 100 with a reason at each unreachable line; raise these as tests land, never lower.
  */
-const THRESHOLDS = { statements: 96, branches: 92, functions: 98, lines: 97 }
+const THRESHOLDS = { statements: 97, branches: 95, functions: 99, lines: 98 }
 
 const skipRun = process.argv.includes('--report-only')
 if (!skipRun) {
