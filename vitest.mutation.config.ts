@@ -14,6 +14,7 @@ export default defineConfig({
       'test/cache/snapshot.test.ts',
       'test/cache/options.test.ts',
       'test/cache/http.test.ts',
+      'test/cache/http-date.test.ts',
       'test/cache/rfc9111.test.ts',
       'test/cache/property.test.ts',
       'test/cache/orc-cache.test.ts',
