@@ -158,5 +158,9 @@ describe('compileKey', () => {
     for (const [expression, key] of cases) {
       expect(compileKey(expression)(event, undefined)).toBe(key)
     }
+    // A quoted identifier may hold parentheses too.
+    expect(
+      compileKey('body."no_such_fn(1)"')({ body: { 'no_such_fn(1)': 'q-1' } }, undefined),
+    ).toBe('q-1')
   })
 })
