@@ -72,6 +72,13 @@ describe('how far the walk goes', () => {
     expect(values(object)).toEqual(['last-a1b2c3d4'])
   })
 
+  test('goes on after an array to the values that follow it', () => {
+    expect(values({ list: ['first-a1b2c3d4'], after: 'after-a1b2c3d4' })).toEqual([
+      'first-a1b2c3d4',
+      'after-a1b2c3d4',
+    ])
+  })
+
   test('reads holes of sparse arrays as nothing', () => {
     // biome-ignore lint/suspicious/noSparseArray: the hole is the point
     expect(values([, 'after-a1b2c3d4'])).toEqual(['after-a1b2c3d4'])
@@ -100,6 +107,8 @@ describe('JSON and base64', () => {
     expect(fieldOf({ body: '["arr-a1b2c3d4"]' }, 'arr-a1b2c3d4')).toBe('body[0]')
     expect(fieldOf({ body: ' \n {"id":"ws-a1b2c3d4"}' }, 'ws-a1b2c3d4')).toBe('body.id')
     expect(values({ body: 'x {"id":"no-a1b2c3d4"}' })).not.toContain('no-a1b2c3d4')
+    // A JSON string or number alone is not parsed: the text itself is the token.
+    expect(values({ body: '"quoted-a1b2c3d4"' })).toEqual(['"quoted-a1b2c3d4"'])
     expect(values({ body: '{"id":"broken-a1b2c3d4"' })).toEqual(['{"id":"broken-a1b2c3d4"'])
   })
 
