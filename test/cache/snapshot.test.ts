@@ -27,6 +27,7 @@ describe('snapshot: what is refused', () => {
     [{ body: new Set() }, 'a Set instance', 'body'],
     [{ weird: Object.create(Object.create(null)) }, 'an exotic object', 'weird'],
     [new (class Response {})(), 'a Response instance', ''],
+    [{ anonymous: new (class {})() }, 'an exotic object', 'anonymous'],
   ])('%o: %s at "%s"', (value, reason, path) => {
     expect(refusal(value)).toEqual({ reason, path })
   })
@@ -40,6 +41,15 @@ describe('snapshot: what is refused', () => {
 
   it(`refuses nesting deeper than ${MAX_DEPTH}, and cycles`, () => {
     expect(snapshot(nested(MAX_DEPTH)).ok).toBe(true)
+    let arrays: unknown = 'leaf'
+    for (let i = 0; i < MAX_DEPTH + 1; i++) arrays = [arrays]
+    expect(refusal(arrays).reason).toBe(`nesting deeper than ${MAX_DEPTH}`)
+    // The same object twice, side by side, is not a cycle.
+    const shared = { id: 1 }
+    expect(snapshot({ a: shared, b: [shared, shared] })).toMatchObject({
+      ok: true,
+      value: { a: { id: 1 }, b: [{ id: 1 }, { id: 1 }] },
+    })
     expect(refusal(nested(MAX_DEPTH + 1)).reason).toBe(`nesting deeper than ${MAX_DEPTH}`)
     const cycle: Record<string, unknown> = { a: { b: {} } }
     ;(cycle.a as { b: Record<string, unknown> }).b.c = cycle
