@@ -26,6 +26,7 @@ describe('parseHttpDate', () => {
     for (const bad of [
       'Wed, 31 Dec 2025 24:00:00 GMT',
       'Wed, 31 Dec 2025 23:60:00 GMT',
+      'Wed, 10 Dec 2025 10:60:00 GMT',
       'Wed, 31 Dec 2025 23:59:61 GMT',
       'Sat, 31 Feb 2026 00:00:00 GMT',
       'Wed, 32 Dec 2025 00:00:00 GMT',
