@@ -2,7 +2,8 @@
 /**
  * CI: proves from vitest's JSON report that the suite really ran: no test was
  * skipped (the end-to-end tests skip themselves only when the runtime client is
- * missing), none failed, and each end-to-end file ran tests that passed.
+ * missing), none failed, each end-to-end file ran tests that passed, and so did
+ * each type-test file.
  *
  * Usage: node .ci/check-tests-ran.mjs <report.json>
  */
@@ -20,6 +21,13 @@ const END_TO_END = [
   'test/leak-guard/leak-e2e.test.ts',
 ]
 
+/** Type tests of the public API (vitest's typecheck mode): they must run too. */
+const TYPE_TESTS = [
+  'test/types/cache.test-d.ts',
+  'test/types/leak-guard.test-d.ts',
+  'test/types/entry-points.test-d.ts',
+]
+
 const report = JSON.parse(readFileSync(process.argv[2], 'utf8'))
 const problems = []
 const passedByFile = new Map()
@@ -34,6 +42,9 @@ for (const file of report.testResults) {
 }
 for (const name of END_TO_END) {
   if (!(passedByFile.get(name) > 0)) problems.push(`${name}: no end-to-end test ran and passed`)
+}
+for (const name of TYPE_TESTS) {
+  if (!(passedByFile.get(name) > 0)) problems.push(`${name}: no type test ran and passed`)
 }
 const total = report.numPassedTests
 if (problems.length > 0 || !(total > 0)) {

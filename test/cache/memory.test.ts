@@ -18,6 +18,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { afterAll, describe, expect, it } from 'vitest'
+import { childBuildOptions, childCoverageEnv, keepBundle } from '../helpers/child-coverage.js'
 import { fixturesDir } from '../helpers/events.js'
 
 const MiB = 1024 * 1024
@@ -129,11 +130,18 @@ const runScenario = async (): Promise<Report> => {
     target: 'node20',
     outfile,
     logLevel: 'silent',
+    ...childBuildOptions,
   })
+  keepBundle(outfile)
   const child = spawnSync(
     process.execPath,
     ['--expose-gc', outfile, JSON.stringify({ fixturesDir, keys: KEYS, maxBytes: MAX_BYTES })],
-    { encoding: 'utf8', timeout: 60_000, maxBuffer: 16 * MiB },
+    {
+      encoding: 'utf8',
+      timeout: 60_000,
+      maxBuffer: 16 * MiB,
+      env: { ...process.env, ...childCoverageEnv() },
+    },
   )
   if (child.status !== 0) {
     throw new Error(`memory scenario failed (${child.status ?? child.signal}): ${child.stderr}`)

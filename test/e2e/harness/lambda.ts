@@ -13,6 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { build } from 'esbuild'
+import { childBuildOptions, childCoverageEnv, keepBundle } from '../../helpers/child-coverage.js'
 import { REPO_ROOT, runtimeNode } from './node-binary.js'
 import { type InitErrorReport, type InvocationOutcome, RuntimeApi } from './runtime-api.js'
 import { RUNTIME_CLIENT_HELP, runtimeClientStatus } from './runtime-client.mjs'
@@ -142,6 +143,7 @@ const bundleHandler = async (
     format,
     minify: false,
     sourcemap: false,
+    ...childBuildOptions,
     logLevel: 'silent',
     // What CDK's NodejsFunction adds to ESM bundles, so CommonJS dependencies
     // that call require() for Node built-ins keep working.
@@ -153,6 +155,7 @@ const bundleHandler = async (
         }
       : {}),
   })
+  keepBundle(outfile)
   return 'index'
 }
 
@@ -278,6 +281,7 @@ export const startLambda = async (options: LambdaOptions): Promise<RunningLambda
         }
       : {}),
     ...options.env,
+    ...childCoverageEnv({ stoppedBySignal: true }),
   }
 
   const child = spawn(node.path, [ricEntry], {
