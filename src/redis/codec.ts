@@ -23,6 +23,7 @@
  * that is itself JSON (its quotes), both in size and in decoding time. In the
  * JSON, the body's place is held by `0`, so the response keeps its key order.
  */
+import type { SharedRecord } from '../cache/tier.js'
 
 /** A plain (non-HTTP) result. */
 export const KIND_PLAIN = 0
@@ -31,26 +32,11 @@ export const KIND_HTTP = 1
 /** A marker naming the request headers the responses stored under a key vary on. */
 export const KIND_VARY = 2
 
-/** What the shared tier stores for one key: what a hit needs, and nothing else. */
-export interface SharedEntry {
-  /** {@link KIND_PLAIN}, {@link KIND_HTTP} or {@link KIND_VARY}. */
-  readonly kind: typeof KIND_PLAIN | typeof KIND_HTTP | typeof KIND_VARY
-  /**
-   * The stored result (JSON-shaped data, as Lambda would send it); for
-   * {@link KIND_HTTP} the response object. `undefined` for a Vary marker.
-   */
-  readonly value: unknown
-  /** When the entry was stored, in ms since the epoch (`Date.now()`): the basis of `Age`. */
-  readonly storedAt: number
-  /** When the entry stops being fresh, in ms since the epoch. */
-  readonly expiresAt: number
-  /** HTTP: the response may be served to any principal. */
-  readonly shareable: boolean
-  /** HTTP: the response's ETag, for `If-None-Match`. */
-  readonly etag: string | undefined
-  /** Vary marker: the (lower-case) request header names. */
-  readonly vary: readonly string[] | undefined
-}
+/**
+ * What the shared tier stores for one key: what a hit needs, and nothing else. The
+ * cache's own {@link SharedRecord} (a type only: this entry point loads no cache code).
+ */
+export type SharedEntry = SharedRecord
 
 const MAGIC = 0x6f
 const VERSION = 1
