@@ -21,7 +21,7 @@ export type CircuitState = 'closed' | 'open' | 'half-open'
 
 /** Counters of the guard, since the store was created. */
 export interface GuardStats {
-  /** Operations that reached the client (including probes). */
+  /** Operations that reached the client, probes included (a `delete` of several keys counts once). */
   operations: number
   /** Operations that failed: errors, timeouts, wrong replies, undecodable values. */
   failures: number
@@ -31,7 +31,7 @@ export interface GuardStats {
   skipped: number
   /** Times the circuit opened. */
   opened: number
-  /** The circuit now. */
+  /** The circuit breaker now: `closed` (in use), `open` (skipped), `half-open` (a probe is due or running). */
   circuit: CircuitState
 }
 

@@ -19,7 +19,7 @@
  */
 import { connectionOf, type RedisConnection } from './client.js'
 import { decodeEntry, encodeEntry, type SharedEntry } from './codec.js'
-import { BAD_VALUE, type CircuitState, createGuard, FAILED, WRONG_REPLY } from './guard.js'
+import { BAD_VALUE, createGuard, FAILED, type GuardStats, WRONG_REPLY } from './guard.js'
 import {
   type RedisStoreOptions,
   type ResolvedRedisStoreOptions,
@@ -30,7 +30,7 @@ export { ConfigError } from '../shared/env.js'
 export type { WarnLogger } from '../shared/log-once.js'
 export type { RedisArgument, RedisConnection } from './client.js'
 export { KIND_HTTP, KIND_PLAIN, KIND_VARY, type SharedEntry } from './codec.js'
-export type { CircuitState } from './guard.js'
+export type { CircuitState, GuardStats } from './guard.js'
 export { type RedisStoreOptions, type ResolvedRedisStoreOptions, redisDefaults } from './options.js'
 
 /** What {@link RedisStore.set} did. */
@@ -42,8 +42,11 @@ export type RedisSetOutcome =
   /** Sent and not confirmed in time (or failed), or skipped while the circuit is open. */
   | 'failed'
 
-/** Counters since the store was created. */
-export interface RedisStoreStats {
+/**
+ * Counters since the store was created: its own, and those of the guard around each
+ * operation (operations, failures, timeouts, skipped, opened, and the circuit now).
+ */
+export interface RedisStoreStats extends GuardStats {
   /** `get` calls answered with an entry. */
   hits: number
   /** `get` calls answered with nothing: no entry, or a failure. */
@@ -52,18 +55,6 @@ export interface RedisStoreStats {
   stores: number
   /** Entries refused before sending (too large, not JSON-shaped, no freshness left). */
   refused: number
-  /** Commands sent (a `delete` of several keys counts once). */
-  operations: number
-  /** Operations failed: errors, timeouts, wrong replies, undecodable values. */
-  failures: number
-  /** Of those, timeouts. */
-  timeouts: number
-  /** Operations not sent because the circuit was open. */
-  skipped: number
-  /** Times the circuit opened. */
-  opened: number
-  /** The circuit breaker now: `closed` (in use), `open` (skipped), `half-open` (a probe is due or running). */
-  circuit: CircuitState
 }
 
 /**
