@@ -183,9 +183,20 @@ describe('readHttpRequest', () => {
     })
   })
 
-  it('skips a header whose value is not text', () => {
+  it('skips a header whose value is not text, leaving no name without a value', () => {
     const event = { ...v2(), headers: { 'if-none-match': null, pragma: [] } }
-    expect(read(event).headers).toEqual({})
+    expect(read(event).headers).toStrictEqual({})
+    expect(read(v2()).headers).toStrictEqual({})
+  })
+
+  it('is undefined for a v2 event whose method is not a string', () => {
+    const event = v2() as unknown as Bag
+    expect(readHttpRequest({ ...event, requestContext: { http: { method: 5 } } })).toBeUndefined()
+  })
+
+  it('ignores query parameters that are not an object', () => {
+    const event = { ...v1(), multiValueQueryStringParameters: 'a=1', queryStringParameters: 'b=2' }
+    expect(read(event).target).toBe('/hello/world')
   })
 
   it('reads a v1 or ALB multiValueHeaders map when there is no headers map', () => {
@@ -236,6 +247,8 @@ describe('readHttpRequest', () => {
     expect(request.headers.cookie).toBe('cookie1; cookie2')
     expect(request.credentials).toBe('cookie=cookie1; cookie2\n')
     expect(read({ ...url, cookies: [], headers: { cookie: 'h=1' } }).headers.cookie).toBe('h=1')
+    // The Cookie header, when an event has one, wins over the cookies array.
+    expect(read({ ...url, headers: { cookie: 'h=1' } }).headers.cookie).toBe('h=1')
   })
 
   it('counts a non-empty authorizer and the v1 identity fields that name a caller', () => {
