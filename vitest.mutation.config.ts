@@ -31,6 +31,7 @@ export default defineConfig({
       'test/leak-guard/masking.test.ts',
       'test/leak-guard/walk.test.ts',
       'test/leak-guard/walk-bounds.test.ts',
+      'test/leak-guard/walk-hidden.test.ts',
       'test/leak-guard/findings.test.ts',
       'test/leak-guard/guard.test.ts',
       'test/leak-guard/behaviour.test.ts',
