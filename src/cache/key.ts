@@ -183,6 +183,9 @@ export const compileJmesPath = (
     ) as JmesPathFunctionsModule
     functions = new PowertoolsFunctions() as Record<string, unknown>
   } catch {
+    // The package is a dev dependency, so no in-process test can miss it; the packed
+    // package's test (test/package/packed.test.ts) checks this error without it.
+    /* v8 ignore next 4 */
     throw new ConfigError(
       source,
       `"${expression}" is a JMESPath expression, which needs @aws-lambda-powertools/jmespath installed (or use a plain path like pathParameters.id, or a function)`,

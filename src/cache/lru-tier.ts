@@ -47,9 +47,10 @@ export class LruTier implements SyncTier {
   }
 
   deleteFamily(base: string): boolean {
-    let removed = false
-    for (const stored of this.familyKeys(base)) removed = this.#lru.delete(stored) || removed
-    return removed
+    // familyKeys lists keys held now (this LRU has no TTL of its own), so each delete succeeds.
+    const keys = this.familyKeys(base)
+    for (const stored of keys) this.#lru.delete(stored)
+    return keys.length > 0
   }
 
   /** The keys held now that are `base` or derived from it (per principal, per Vary values). */

@@ -56,3 +56,39 @@ describe('bearerToken', () => {
     expect(bearerToken('xBearer abcdefgh12')).toBeUndefined()
   })
 })
+
+describe('classify: each kind whatever its first character', () => {
+  test('card numbers starting with any digit, 0 and 9 included', () => {
+    expect(classify('0123456789012347')).toBe('card')
+    expect(classify('9000000000000001')).toBe('card')
+    expect(classify('9000 0000 0000 0001')).toBe('card')
+    expect(classify('60110009901392')).toBe('card')
+  })
+
+  test('an email address that starts like another kind is still an email', () => {
+    for (const email of [
+      'eve@example.com',
+      'Bob@example.com',
+      'bob@example.com',
+      'AKIA@example.com',
+      'Alice@example.com',
+      '0123456789@example.com',
+      '9@example.org',
+    ]) {
+      expect(classify(email), email).toBe('email')
+    }
+  })
+
+  test('a value that starts like a kind but is not one is nothing', () => {
+    for (const value of [
+      'eyJhbGciOiJIUzI1NiJ9',
+      'Bearer',
+      'bearer x',
+      'AKIAIOSFODNN7EXAMPL',
+      '0123456789',
+      'example.com',
+    ]) {
+      expect(classify(value), value).toBeUndefined()
+    }
+  })
+})

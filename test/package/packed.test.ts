@@ -379,6 +379,26 @@ register('./record-hooks.mjs', import.meta.url)
     })
   })
 
+  it('without the optional JMESPath package, a JMESPath key fails at factory time, naming it', () => {
+    const report = runInProject<{ name: string; message: string; pathKey: boolean }>(
+      'no-jmespath.mjs',
+      `
+import { orcCache, ConfigError } from 'middy-orc/cache'
+let error
+try { orcCache({ key: 'powertools_json(body).id', logger: { warn: () => {} } }) } catch (e) { error = e }
+const pathKey = typeof orcCache({ key: 'pathParameters.id', logger: { warn: () => {} } }).stats === 'function'
+process.stdout.write(JSON.stringify({
+  name: error instanceof ConfigError ? 'ConfigError' : String(error),
+  message: String(error?.message),
+  pathKey,
+}))
+`,
+    )
+    expect(report.name).toBe('ConfigError')
+    expect(report.message).toContain('needs @aws-lambda-powertools/jmespath installed')
+    expect(report.pathKey).toBe(true)
+  })
+
   it('passes publint --strict', () => {
     const { stdout } = run(process.execPath, [bin('publint'), stage, '--strict'], repoRoot)
     expect(stdout).toContain('All good!')
