@@ -11,10 +11,13 @@
  *
  * Cases: the same bundle with `LEAK_GUARD=off` (baseline) and with the guard on, for a
  * clean handler (config and a client at init, counters, a memo) and for the handler
- * that leaves a timer pending (a finding at every invocation, deduplicated).
+ * that leaves a timer pending (a finding at every invocation, deduplicated). These
+ * bundle the guard from this repository's `src/`, so its own code counts as the user's;
+ * one more case bundles the clean handler with middy-orc installed under `node_modules`
+ * (the built package: run `npm run build` first), as a deployed function has it.
  * Exits with code 1 when a target is missed.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -32,6 +35,46 @@ const bundle = async (fixture, name) => {
   writeFileSync(join(root, 'package.json'), '{"type":"commonjs"}\n')
   await build({
     entryPoints: [join(repo, `test/leak-guard/leak-fixtures/e2e/${fixture}.ts`)],
+    outfile: join(root, 'index.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    logLevel: 'silent',
+  })
+  return root
+}
+
+/**
+ * Bundles a fixture the way a user's project does: middy-orc installed under
+ * `node_modules` (the built package, so esbuild marks its code as a dependency's), not
+ * bundled from this repository's `src/` (where the guard's own code counts as the
+ * user's: the other cases). Needs `npm run build`.
+ */
+const bundleAsInstalled = async (fixture, name) => {
+  const app = join(work, 'app')
+  const installed = join(app, 'node_modules/middy-orc')
+  rmSync(installed, { recursive: true, force: true })
+  mkdirSync(installed, { recursive: true })
+  cpSync(join(repo, 'dist'), join(installed, 'dist'), { recursive: true })
+  cpSync(join(repo, 'package.json'), join(installed, 'package.json'))
+  writeFileSync(join(app, 'package.json'), '{"name":"bench-app","private":true}\n')
+  const entry = join(app, `${fixture}.mjs`)
+  writeFileSync(
+    entry,
+    [
+      "import middy from '@middy/core'",
+      "import { leakGuard } from 'middy-orc/leak-guard'",
+      `import { base } from ${JSON.stringify(join(repo, `test/leak-guard/leak-fixtures/${fixture}.mjs`))}`,
+      'export const handler = middy(base).use(leakGuard())',
+      '',
+    ].join('\n'),
+  )
+  const root = join(work, name)
+  mkdirSync(root, { recursive: true })
+  writeFileSync(join(root, 'package.json'), '{"type":"commonjs"}\n')
+  await build({
+    entryPoints: [entry],
     outfile: join(root, 'index.js'),
     bundle: true,
     platform: 'node',
@@ -100,12 +143,20 @@ const main = async () => {
   const clean = await bundle('clean-state', 'clean')
   const cleanOff = await bundle('clean-state', 'clean-off')
   const pending = await bundle('fire-and-forget', 'pending')
+  const installed = await bundleAsInstalled('clean-state', 'installed')
   const restore = quiet()
   let results
   try {
     results = await runCases([
       bundleCase('off', 'clean handler, LEAK_GUARD=off', cleanOff, 'off', cleanEvent),
       bundleCase('on', 'clean handler, leakGuard() on', clean, 'warn', cleanEvent),
+      bundleCase(
+        'installed',
+        'clean handler, leakGuard() on, middy-orc installed',
+        installed,
+        'warn',
+        cleanEvent,
+      ),
       bundleCase('pending', 'a timer left pending each invocation', pending, 'warn', pendingEvent),
     ])
   } finally {
@@ -120,6 +171,12 @@ const main = async () => {
       'off',
       1_000_000,
       'a warm invocation of a bundled clean handler adds ≤ 1 ms',
+    ),
+    overheadTarget(
+      'installed',
+      'off',
+      1_000_000,
+      'the same with middy-orc installed under node_modules (as deployed) adds ≤ 1 ms',
     ),
   ])
   console.log(`(${warned} findings written by the pending case, deduplicated)`)

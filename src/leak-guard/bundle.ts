@@ -22,11 +22,26 @@ const MODULE_COMMENT = /^\/\/ (\S+\.[cm]?[jt]sx?)$/
 const MAX_BUNDLE_BYTES = 32 * 1024 * 1024
 
 /**
- * The regions of an esbuild bundle (not minified), from the comment it writes before each
- * module, and its helpers before the first; undefined for a file that bundles no
- * dependency.
+ * The regions of an esbuild bundle's source (not minified), from the comment it writes
+ * before each module, and its helpers before the first; undefined for a file that bundles
+ * no dependency.
  */
-export const bundleRegions = (url: string | undefined): BundleRegions | undefined => {
+export const regionsOf = (source: string): BundleRegions | undefined => {
+  // Before the first module: the bundler's own helpers (`__esm`'s `__init`, `__commonJS`'s
+  // `__require`, whose closures hold each lazily loaded module), a dependency too.
+  const starts: number[] = [0]
+  const dependency: boolean[] = [true]
+  source.split('\n').forEach((text, line) => {
+    const module = MODULE_COMMENT.exec(text)?.[1]
+    if (module === undefined) return
+    starts.push(line)
+    dependency.push(module.startsWith('node_modules/') || module.includes('/node_modules/'))
+  })
+  return dependency.lastIndexOf(true) > 0 ? { starts, dependency } : undefined
+}
+
+/** The source of a script by its URL or path, if it is a file of a bounded size. */
+export const readScript = (url: string | undefined): string | undefined => {
   if (url === undefined) return undefined
   try {
     const path = url.startsWith('file://') ? fileURLToPath(url) : url
@@ -35,22 +50,16 @@ export const bundleRegions = (url: string | undefined): BundleRegions | undefine
       (statSync(path, { throwIfNoEntry: false })?.size ?? Infinity) > MAX_BUNDLE_BYTES
     )
       return undefined
-    // Before the first module: the bundler's own helpers (`__esm`'s `__init`, `__commonJS`'s
-    // `__require`, whose closures hold each lazily loaded module), a dependency too.
-    const starts: number[] = [0]
-    const dependency: boolean[] = [true]
-    readFileSync(path, 'utf8')
-      .split('\n')
-      .forEach((text, line) => {
-        const module = MODULE_COMMENT.exec(text)?.[1]
-        if (module === undefined) return
-        starts.push(line)
-        dependency.push(module.startsWith('node_modules/') || module.includes('/node_modules/'))
-      })
-    return dependency.lastIndexOf(true) > 0 ? { starts, dependency } : undefined
+    return readFileSync(path, 'utf8')
   } catch {
     return undefined
   }
+}
+
+/** The regions of the esbuild bundle at `url` (see {@link regionsOf}). */
+export const bundleRegions = (url: string | undefined): BundleRegions | undefined => {
+  const source = readScript(url)
+  return source === undefined ? undefined : regionsOf(source)
 }
 
 /** Whether a line of a bundle lies in a dependency's module. */

@@ -28,6 +28,7 @@ import type { InvocationRecord } from './pending.js'
 import type { RootProvider } from './roots.js'
 import type { GuardCore } from './runtime.js'
 
+export { ConfigError } from '../shared/env.js'
 export type { LeakFinding, LeakKind, LeakSeverity } from './findings.js'
 export type { NamedRoot, RootProvider } from './roots.js'
 export type { SensitiveKind } from './sensitive.js'

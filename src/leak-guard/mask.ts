@@ -8,17 +8,20 @@
 import type { Hmac } from 'node:crypto'
 import { cardDigits, type SensitiveKind } from './sensitive.js'
 
-let key: Buffer | undefined
-let createHmac: ((algorithm: string, key: Buffer) => Hmac) | undefined
+/**
+ * The HMAC function and the per-process key, made at the first fingerprint. A constant
+ * holder, never a rebound variable (see `scope/plan.ts`).
+ */
+const secret: { key?: Buffer; createHmac?: (algorithm: string, key: Buffer) => Hmac } = {}
 
 /** A short keyed fingerprint of a value: `fp:` and 10 hex digits of HMAC-SHA256. */
 export const fingerprint = (value: string): string => {
-  if (createHmac === undefined || key === undefined) {
+  if (secret.createHmac === undefined || secret.key === undefined) {
     const crypto = process.getBuiltinModule('node:crypto')
-    createHmac = crypto.createHmac
-    key = crypto.randomBytes(32)
+    secret.createHmac = crypto.createHmac
+    secret.key = crypto.randomBytes(32)
   }
-  return `fp:${createHmac('sha256', key).update(value).digest('hex').slice(0, 10)}`
+  return `fp:${secret.createHmac('sha256', secret.key).update(value).digest('hex').slice(0, 10)}`
 }
 
 /** Masks one value according to its sensitive kind (if any). */

@@ -117,7 +117,12 @@ const taBuffer = intrinsicGetter('buffer')
 const taOffset = intrinsicGetter('byteOffset')
 const taLength = intrinsicGetter('byteLength')
 
-let utilTypes: typeof UtilTypes | undefined
+/**
+ * `node:util`'s type checks, loaded at the first walk. A constant holder, never a
+ * rebound variable: bundled with the user's code, the guard's module state must not
+ * make the scope reader read the bundle's scope at every check (`scope/plan.ts`).
+ */
+const loaded: { types?: typeof UtilTypes } = {}
 
 /** The place reached from `parent` by `step` and `key`. */
 export const placeOf = (parent: Place | undefined, step: Step, key: unknown): Place => ({
@@ -155,8 +160,8 @@ export const walk = (
   platform?: ReadonlySet<unknown>,
   hidden?: HiddenReader,
 ): WalkStats => {
-  utilTypes ??= process.getBuiltinModule('node:util').types
-  const types = utilTypes
+  loaded.types ??= process.getBuiltinModule('node:util').types
+  const types = loaded.types
   const seen = new Set<object>()
   const values: unknown[] = []
   const places: Place[] = []

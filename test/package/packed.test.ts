@@ -215,6 +215,7 @@ process.stdout.write(JSON.stringify({
   configErrorAcross: [
     fromGuard instanceof root.ConfigError,
     fromGuard instanceof cache.ConfigError,
+    fromCache instanceof guard.ConfigError,
     fromCache instanceof root.ConfigError,
     fromRoot instanceof cache.ConfigError,
     fromRoot instanceof Error,
@@ -243,9 +244,10 @@ process.stdout.write(JSON.stringify({
     expect(report.cache).toContain('orcCache')
     expect(report.cache).not.toContain('leakGuard')
     expect(report.guard).toContain('leakGuard')
+    expect(report.guard).toContain('ConfigError')
     expect(report.guard).not.toContain('orcCache')
     expect(report.leakGuardType).toBe('function')
-    expect(report.configErrorAcross).toEqual([true, true, true, true, true])
+    expect(report.configErrorAcross).toEqual([true, true, true, true, true, true])
     expect(report.leakErrorAcross).toEqual([true, true, true])
     expect(report.notConfigError).toEqual([false, false, false, false])
     expect(report.results).toEqual([

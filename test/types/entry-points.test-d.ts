@@ -62,10 +62,11 @@ describe('middy-orc/cache', () => {
 describe('middy-orc/leak-guard', () => {
   test('values', () => {
     expectTypeOf<keyof typeof leakGuard>().toEqualTypeOf<
-      'LeakError' | 'leakGuard' | 'leakGuardDefaults'
+      'ConfigError' | 'LeakError' | 'leakGuard' | 'leakGuardDefaults'
     >()
   })
   test('types', () => {
+    expectTypeOf<leakGuard.ConfigError>().toEqualTypeOf<cache.ConfigError>()
     expectTypeOf<leakGuard.FoundAs>().toBeString()
     expectTypeOf<leakGuard.SensitiveKind>().toBeString()
     expectTypeOf<leakGuard.NamedRoot>().toEqualTypeOf<{

@@ -23,6 +23,8 @@ export interface ScanTarget {
   readonly fn: AnyFunction
   /** Path of its script relative to the project root, e.g. `src/pay.js`. */
   readonly file: string
+  /** Absolute path of its script, when known. */
+  readonly path?: string
 }
 
 /** Limits and context for {@link discoverTargets}. */
@@ -214,7 +216,7 @@ export const discoverTargets = (
       if ((firstParty || explicit.has(fn)) && adds(reading)) {
         if (files.has(file) || files.size < settings.maxModules) {
           files.add(file)
-          targets.push({ fn, file })
+          targets.push(path === undefined ? { fn, file } : { fn, file, path })
           covered.push(reading)
         }
       }

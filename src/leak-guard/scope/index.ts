@@ -32,6 +32,7 @@ import {
   type ScopeInspector,
   scopeEntries,
 } from './inspector.js'
+import { planOfScript, type SourcePlan } from './plan.js'
 
 export type { LogOnce } from './inspector.js'
 
@@ -104,51 +105,107 @@ const labelOf = (cache: LabelCache, prefix: string, name: string): string => {
 }
 
 /**
- * Labels and values of the module-level (and enclosing-function) variables read.
- * A function's outermost scope is its module: `module src/pay.js: creditCard`; scopes
- * of enclosing functions are named after them: `module src/pay.js › factory: cache`;
- * top-level `let`/`const` of classic scripts: `script: name`. Whether an object or
+ * Labels and values of the module-level (and enclosing-function) variables of one
+ * function's reading. A function's outermost scope is its module:
+ * `module src/pay.js: creditCard`; scopes of enclosing functions are named after them:
+ * `module src/pay.js › factory: cache`; top-level `let`/`const` of classic scripts:
+ * `script: name`. In a bundle, variables that first-party code never names (its
+ * dependencies' internal state) are left out (`plan.referenced`). Whether an object or
  * function is data is remembered (`dataCache`): a bundle's module scope holds thousands.
  */
 const rootsOf = (
-  readings: readonly FunctionReading[],
-  targets: readonly ScanTarget[],
+  { scopes }: FunctionReading,
+  file: string | undefined,
+  plan: SourcePlan,
   skip: ReadonlySet<unknown>,
   exclude: ReadonlySet<unknown>,
   labelCache: LabelCache,
   dataCache: WeakMap<object, boolean>,
 ): NamedRoot[] => {
   const roots: NamedRoot[] = []
-  const labels = new Set<string>()
-  readings.forEach(({ scopes }, i) => {
-    const file = targets[i]?.file
-    const moduleIndex = scopes.findLastIndex(({ description }) => description !== 'Script')
-    scopes.forEach(({ description, variables }, k) => {
-      const prefix =
-        description === 'Script'
-          ? 'script'
-          : k === moduleIndex
-            ? `module ${file}`
-            : `module ${file} › ${innerScopeName(description)}`
-      for (const [name, value] of scopeEntries(variables)) {
-        const label = labelOf(labelCache, prefix, name)
-        if (labels.has(label)) continue
-        let data: boolean | undefined
-        if ((typeof value === 'object' && value !== null) || typeof value === 'function') {
-          data = dataCache.get(value)
-          if (data === undefined) {
-            data = isData(value, skip, exclude)
-            dataCache.set(value, data)
-          }
-        } else data = isData(value, skip, exclude)
-        if (!data) continue
-        labels.add(label)
-        roots.push({ label, value })
-      }
-    })
+  const { referenced } = plan
+  const moduleIndex = scopes.findLastIndex(({ description }) => description !== 'Script')
+  scopes.forEach(({ description, variables }, k) => {
+    const prefix =
+      description === 'Script'
+        ? 'script'
+        : k === moduleIndex
+          ? `module ${file}`
+          : `module ${file} › ${innerScopeName(description)}`
+    const entries = scopeEntries(variables)
+    const kept =
+      referenced === undefined || description === 'Script'
+        ? entries
+        : entries.filter(([name]) => referenced.has(name))
+    const names = referenced === undefined ? undefined : new Set(kept.map(([name]) => name))
+    for (const [name, value] of kept) {
+      let data: boolean | undefined
+      if ((typeof value === 'object' && value !== null) || typeof value === 'function') {
+        data = dataCache.get(value)
+        if (data === undefined) {
+          data = isData(value, skip, exclude)
+          dataCache.set(value, data)
+        }
+      } else data = isData(value, skip, exclude)
+      if (data) roots.push({ label: labelOf(labelCache, prefix, bundledName(name, names)), value })
+    }
   })
   return roots
 }
+
+/** esbuild's name for a module's default export: `axios_default`, `config_default2`. */
+const DEFAULT_EXPORT = /^([A-Za-z_$][\w$]*?)_default\d*$/
+
+/**
+ * The name a variable of a bundle (`names`: the others kept from its scope) is shown
+ * under: esbuild's `axios_default` (what `import axios from 'axios'` became) as the
+ * module's own name, `axios`, unless a variable kept has that name.
+ */
+const bundledName = (name: string, names: ReadonlySet<string> | undefined): string => {
+  if (names === undefined) return name
+  const stem = DEFAULT_EXPORT.exec(name)?.[1]
+  return stem === undefined || names.has(stem) ? name : stem
+}
+
+/**
+ * Whether a reading's variables may be rebound by first-party code after it was taken
+ * (so that it must be read again at every check): true when the plan knows nothing,
+ * for the realm-wide Script scope, and when any variable kept is one first-party code
+ * assigns.
+ */
+const isVolatile = ({ scopes }: FunctionReading, plan: SourcePlan): boolean => {
+  const { referenced, assigned } = plan
+  if (assigned === undefined) return true
+  return scopes.some(
+    ({ description, variables }) =>
+      description === 'Script' ||
+      Object.keys(variables).some(
+        (name) => assigned.has(name) && (referenced === undefined || referenced.has(name)),
+      ),
+  )
+}
+
+/** Roots of several readings, the first of each label kept (functions of one file share it). */
+const mergeRoots = (lists: readonly (readonly NamedRoot[])[]): NamedRoot[] => {
+  if (lists.length === 1) return lists[0] as NamedRoot[]
+  const labels = new Set<string>()
+  const merged: NamedRoot[] = []
+  for (const list of lists) {
+    for (const root of list) {
+      if (labels.has(root.label)) continue
+      labels.add(root.label)
+      merged.push(root)
+    }
+  }
+  return merged
+}
+
+/**
+ * How often, at most, scopes that first-party code never rebinds are read again: their
+ * values are fixed once the modules have loaded, but a dependency's module state
+ * initialised lazily, later, is seen at the next refresh.
+ */
+const STABLE_REFRESH_MS = 1_000
 
 /**
  * At most this many objects, and as many functions, read per round of a walk (the walk
@@ -294,29 +351,93 @@ export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
     return collected
   }
 
+  /**
+   * Per target (for the current `targets`): its plan, last reading's roots, and whether
+   * it must be read at every check. A target whose scopes first-party code never
+   * rebinds is read again at most every STABLE_REFRESH_MS.
+   */
+  let states:
+    | { plan: SourcePlan; roots?: NamedRoot[]; volatile: boolean; readAt: number }[]
+    | undefined
+  let statesOf: readonly ScanTarget[] | undefined
+  let merged: NamedRoot[] | undefined
+  const plans = new Map<string | undefined, SourcePlan>()
+  const planFor = (path: string | undefined): SourcePlan => {
+    let plan = plans.get(path)
+    if (plan === undefined) {
+      plan = planOfScript(path)
+      plans.set(path, plan)
+    }
+    return plan
+  }
+
   const discover = (inspector: ScopeInspector, from: readonly Seed[]): ScanTarget[] => {
     const found = discoverTargets(inspector, from, settings)
     skip = new Set([...exclude, ...libraryExports()])
     dataCache = new WeakMap() // decided with the old `skip`
+    // The plans too (once per file: a few ms per 100 KB of first-party code), during
+    // discovery: in Lambda, at init.
+    for (const { path } of found) planFor(path)
     return found
+  }
+
+  /** Indexes of the targets to read now (all of them the first time). */
+  const due = (list: readonly ScanTarget[], now: number): number[] => {
+    if (states === undefined || statesOf !== list) {
+      statesOf = list
+      merged = undefined
+      states = list.map(({ path }) => ({
+        plan: planFor(path),
+        volatile: true,
+        readAt: Number.NEGATIVE_INFINITY,
+      }))
+    }
+    const indexes: number[] = []
+    states.forEach((state, i) => {
+      if (state.volatile || now - state.readAt >= STABLE_REFRESH_MS) indexes.push(i)
+    })
+    return indexes
+  }
+
+  const read = (inspector: ScopeInspector, list: readonly ScanTarget[], indexes: number[]) => {
+    const now = performance.now()
+    const readings = inspector.readScopes(indexes.map((i) => (list[i] as ScanTarget).fn))
+    indexes.forEach((i, k) => {
+      const state = states?.[i]
+      const reading = readings[k]
+      if (state === undefined || reading === undefined) return
+      state.roots = rootsOf(
+        reading,
+        list[i]?.file,
+        state.plan,
+        skip,
+        exclude,
+        labelCache,
+        dataCache,
+      )
+      state.volatile = isVolatile(reading, state.plan)
+      state.readAt = now
+    })
+    merged = undefined
   }
 
   const provider = (): NamedRoot[] => {
     const from = seeds ?? collectSeeds()
     if (from.length === 0) return [] // nothing to read (yet): the inspector stays unloaded
-    return (
-      access((inspector) => {
-        targets ??= discover(inspector, from)
-        return rootsOf(
-          inspector.readScopes(targets.map(({ fn }) => fn)),
-          targets,
-          skip,
-          exclude,
-          labelCache,
-          dataCache,
-        )
-      }) ?? []
-    )
+    const now = performance.now()
+    // Nothing due: the roots of the last readings, without the inspector.
+    if (targets !== undefined && due(targets, now).length === 0 && merged !== undefined) {
+      return merged
+    }
+    const done = access((inspector) => {
+      targets ??= discover(inspector, from)
+      const indexes = due(targets, now)
+      if (indexes.length > 0) read(inspector, targets, indexes)
+      return true
+    })
+    if (done === undefined || states === undefined) return []
+    merged ??= mergeRoots(states.map(({ roots }) => roots ?? []))
+    return merged
   }
 
   const prepare = async (): Promise<void> => {

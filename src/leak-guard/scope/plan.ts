@@ -1,0 +1,309 @@
+/**
+ * What a script's own source says about its variables, read once: which names its
+ * first-party code refers to, and which it ever assigns after their declaration. A scope
+ * whose variables first-party code never reassigns keeps the same values (objects stay
+ * live: their contents are walked at every check), so the scope reader need not read it
+ * again through the inspector at every check, which costs about 1 µs per variable of the
+ * scope (thousands in an esbuild bundle). See `scope/index.ts`.
+ *
+ * The source is scanned, not parsed: comments, strings, template literals and regular
+ * expressions are skipped, names and punctuators kept. An assignment target is a name
+ * (not a property) before `=` or a compound assignment, next to `++`/`--`, in a
+ * destructuring pattern assigned to, or the variable of a `for (x of/in ...)`. The scan
+ * errs on the side of "assigned": a local variable or a parameter with a default that has
+ * a module variable's name makes that name count as assigned (a read at every check,
+ * as without a plan). `eval` or `with` in first-party code, or a source the scan cannot
+ * follow, means nothing is known.
+ */
+import { type BundleRegions, readScript, regionsOf } from '../bundle.js'
+
+/** What {@link planOf} found. */
+export interface SourcePlan {
+  /**
+   * Names that first-party code refers to, or undefined when all code is first-party
+   * (a file that bundles no dependency): in a bundle, the variables of the dependencies
+   * that first-party code never names are their internal state.
+   */
+  readonly referenced: ReadonlySet<string> | undefined
+  /** Names that first-party code may assign; undefined when that is not known. */
+  readonly assigned: ReadonlySet<string> | undefined
+}
+
+const UNKNOWN: SourcePlan = { referenced: undefined, assigned: undefined }
+
+/**
+ * One token at a time (sticky): blanks, comments, a name, a private name, a number, a
+ * punctuator of more than one character, or any other single character (quotes, `/`,
+ * braces: handled by {@link tokenize}).
+ */
+const TOKEN =
+  /(\s+)|(\/\/[^\n]*|\/\*[\s\S]*?\*\/)|([A-Za-z_$\u0080-\uffff][\w$\u0080-\uffff]*)|(#[A-Za-z_$\u0080-\uffff][\w$\u0080-\uffff]*)|(\d[\w.]*(?:[eE][+-]\d+)?|\.\d\w*)|(>>>=|\.\.\.|===|!==|\*\*=|<<=|>>=|>>>|&&=|\|\|=|\?\?=|=>|==|!=|<=|>=|&&|\|\||\?\?|\?\.(?!\d)|\+\+|--|\+=|-=|\*=|%=|&=|\|=|\^=|\*\*|<<|>>)|([\s\S])/y
+const STRING: Readonly<Record<string, RegExp>> = {
+  "'": /'(?:[^'\\\n]|\\[\s\S])*'/y,
+  '"': /"(?:[^"\\\n]|\\[\s\S])*"/y,
+}
+/** A template's text up to its end or its next substitution. */
+const TEMPLATE_TEXT = /(?:[^`\\$]|\\[\s\S]|\$(?!\{))*/y
+const REGEX = /\/(?:[^\\/[\n]|\\.|\[(?:[^\]\\\n]|\\.)*\])+\/[\w$]*/y
+const ASSIGNMENTS = new Set([
+  '=',
+  '+=',
+  '-=',
+  '*=',
+  '/=',
+  '%=',
+  '**=',
+  '<<=',
+  '>>=',
+  '>>>=',
+  '&=',
+  '|=',
+  '^=',
+  '&&=',
+  '||=',
+  '??=',
+])
+/** Names after which a `/` starts a regular expression, not a division. */
+const BEFORE_EXPRESSION = new Set([
+  'return',
+  'typeof',
+  'instanceof',
+  'in',
+  'of',
+  'new',
+  'delete',
+  'void',
+  'throw',
+  'case',
+  'do',
+  'else',
+  'yield',
+  'await',
+])
+const DECLARATIONS = new Set(['var', 'let', 'const'])
+/** Tokens that end a value: a `/` after them divides. (`""`: a string, `0`: a number.) */
+const VALUE_ENDS = new Set([')', ']', '}', '""', '0', '/re/', '++', '--'])
+
+/** One token: a name (`name: true`) or a punctuator. */
+interface Token {
+  readonly text: string
+  readonly name: boolean
+}
+
+/** Thrown when the scan loses its way (an unterminated string, comment or template). */
+class Lost extends Error {}
+
+/** The names and punctuators of `source`, or throws {@link Lost}. */
+export const tokenize = (source: string): Token[] => {
+  const tokens: Token[] = []
+  /** Brace depth inside each open template substitution `${`. */
+  const templates: number[] = []
+  const n = source.length
+  let i = 0
+  const regexAllowed = (): boolean => {
+    const last = tokens[tokens.length - 1]
+    if (last === undefined) return true
+    if (last.name) return BEFORE_EXPRESSION.has(last.text)
+    return !VALUE_ENDS.has(last.text)
+  }
+  /** Consumes what `pattern` matches at `i`, or throws when it does not match. */
+  const consume = (pattern: RegExp): void => {
+    pattern.lastIndex = i
+    if (!pattern.test(source)) throw new Lost()
+    i = pattern.lastIndex
+  }
+  /** From inside a template's text: to its end, or into a substitution (pushed). */
+  const templateText = (): void => {
+    consume(TEMPLATE_TEXT)
+    if (source[i] === '`') {
+      i++
+      tokens.push({ text: '""', name: false })
+    } else if (source[i] === '$') {
+      i += 2
+      templates.push(0)
+    } else throw new Lost()
+  }
+  while (i < n) {
+    TOKEN.lastIndex = i
+    const match = TOKEN.exec(source) as RegExpExecArray
+    const [text, blank, comment, name, privateName, number, punctuator] = match
+    if (blank !== undefined || comment !== undefined) {
+      if (comment?.startsWith('/*') && !comment.endsWith('*/')) throw new Lost()
+      i = TOKEN.lastIndex
+    } else if (name !== undefined) {
+      tokens.push({ text: name, name: true })
+      i = TOKEN.lastIndex
+    } else if (privateName !== undefined) {
+      // A private name (`#field`) is a property, never a variable.
+      tokens.push({ text: '.', name: false }, { text: privateName.slice(1), name: false })
+      i = TOKEN.lastIndex
+    } else if (number !== undefined) {
+      tokens.push({ text: '0', name: false })
+      i = TOKEN.lastIndex
+    } else if (punctuator !== undefined) {
+      tokens.push({ text: punctuator, name: false })
+      i = TOKEN.lastIndex
+    } else if (text === "'" || text === '"') {
+      consume(STRING[text] as RegExp)
+      tokens.push({ text: '""', name: false })
+    } else if (text === '`') {
+      i++
+      templateText()
+    } else if (text === '/') {
+      if (source[i + 1] === '*') throw new Lost() // an unterminated comment
+      if (regexAllowed()) {
+        consume(REGEX)
+        tokens.push({ text: '/re/', name: false })
+      } else {
+        const divide = source[i + 1] === '=' ? '/=' : '/'
+        tokens.push({ text: divide, name: false })
+        i += divide.length
+      }
+    } else if (text === '}' && templates.length > 0 && templates[templates.length - 1] === 0) {
+      // The end of a template substitution: back into the template's text.
+      templates.pop()
+      i++
+      templateText()
+    } else {
+      if (templates.length > 0 && (text === '{' || text === '}')) {
+        templates.push((templates.pop() as number) + (text === '{' ? 1 : -1))
+      }
+      tokens.push({ text: text as string, name: false })
+      i++
+    }
+  }
+  if (templates.length > 0) throw new Lost()
+  return tokens
+}
+
+const isProperty = (tokens: readonly Token[], k: number): boolean => {
+  const before = tokens[k - 1]?.text
+  return before === '.' || before === '?.'
+}
+
+const CLOSERS: Readonly<Record<string, string>> = { ']': '[', '}': '{', ')': '(' }
+
+/**
+ * The names `tokens` refer to and those they may assign (see the module comment);
+ * `assigned` undefined when `eval` or `with` appears.
+ */
+export const namesOf = (
+  tokens: readonly Token[],
+  referenced: Set<string>,
+  assigned: Set<string>,
+): boolean => {
+  /** Index of the opener of each bracket, by the index of its closer. */
+  const openers: number[] = []
+  /** Index of the innermost bracket open at each token (-1: the top level). */
+  const enclosing: number[] = []
+  const stack: number[] = []
+  tokens.forEach((token, k) => {
+    enclosing[k] = stack[stack.length - 1] ?? -1
+    if (token.name) return
+    if (token.text === '[' || token.text === '{' || token.text === '(') stack.push(k)
+    else if (CLOSERS[token.text] !== undefined) {
+      const opener = stack.pop()
+      if (opener !== undefined) openers[k] = opener
+    }
+  })
+  /**
+   * Where statements run once, when the module loads: the top level (-1) and the bodies
+   * of esbuild's lazy module initialisers, `__esm({ "src/x.ts"() { ... } })`.
+   */
+  const once = new Set<number>([-1])
+  tokens.forEach((token, k) => {
+    if (
+      token.name &&
+      token.text === '__esm' &&
+      tokens[k + 1]?.text === '(' &&
+      tokens[k + 2]?.text === '{' &&
+      tokens[k + 3]?.text === '""' &&
+      tokens[k + 4]?.text === '(' &&
+      tokens[k + 5]?.text === ')' &&
+      tokens[k + 6]?.text === '{'
+    ) {
+      once.add(k + 6)
+    }
+  })
+  /** An assignment that starts a statement run once (`x = 1;` at the top level). */
+  const atLoad = (k: number): boolean => {
+    const opener = enclosing[k] as number
+    if (!once.has(opener)) return false
+    const before = tokens[k - 1]?.text
+    return k === 0 || k - 1 === opener || before === ';' || before === '}'
+  }
+  const assignAll = (from: number, to: number): void => {
+    for (let j = from + 1; j < to; j++) {
+      const token = tokens[j] as Token
+      if (token.name && !isProperty(tokens, j)) assigned.add(token.text)
+    }
+  }
+  for (let k = 0; k < tokens.length; k++) {
+    const token = tokens[k] as Token
+    const next = tokens[k + 1]?.text
+    if (!token.name) {
+      // A destructuring assignment: `[a, b] = ...`, `({ a, b } = ...)`.
+      if ((token.text === ']' || token.text === '}') && next === '=') {
+        const opener = openers[k]
+        if (opener === undefined) return false
+        const before = tokens[opener - 1]
+        if (!(before?.name && DECLARATIONS.has(before.text))) assignAll(opener, k)
+      }
+      continue
+    }
+    if (isProperty(tokens, k)) continue
+    const name = token.text
+    referenced.add(name)
+    if ((name === 'eval' || name === 'with') && next === '(') return false
+    const before = tokens[k - 1]
+    if (before?.name && DECLARATIONS.has(before.text)) continue
+    if (next === '=' && atLoad(k)) continue
+    if (
+      (next !== undefined && ASSIGNMENTS.has(next)) ||
+      next === '++' ||
+      next === '--' ||
+      before?.text === '++' ||
+      before?.text === '--' ||
+      ((next === 'of' || next === 'in') && before?.text === '(' && tokens[k - 2]?.text === 'for')
+    ) {
+      assigned.add(name)
+    }
+  }
+  return true
+}
+
+/**
+ * The plan of a script from its source: of its first-party regions when it is a bundle
+ * (`regions`), else of all of it.
+ */
+export const planOf = (source: string, regions: BundleRegions | undefined): SourcePlan => {
+  const referenced = new Set<string>()
+  const assigned = new Set<string>()
+  try {
+    if (regions === undefined) {
+      if (!namesOf(tokenize(source), referenced, assigned)) return UNKNOWN
+      return { referenced: undefined, assigned }
+    }
+    const lines = source.split('\n')
+    const { starts, dependency } = regions
+    for (let r = 0; r < starts.length; r++) {
+      if (dependency[r]) continue
+      const text = lines.slice(starts[r], starts[r + 1] ?? lines.length).join('\n')
+      if (!namesOf(tokenize(text), referenced, assigned)) return UNKNOWN
+    }
+    return { referenced, assigned }
+  } catch (error) {
+    if (error instanceof Lost) return UNKNOWN
+    throw error
+  }
+}
+
+/** Scripts the plan is read from: JavaScript files (a TypeScript source is not what runs). */
+const JAVASCRIPT = /\.[cm]?js$/
+
+/** The plan of the script at `path` (see {@link planOf}); nothing known for other files. */
+export const planOfScript = (path: string | undefined): SourcePlan => {
+  if (path === undefined || !JAVASCRIPT.test(path)) return UNKNOWN
+  const source = readScript(path)
+  return source === undefined ? UNKNOWN : planOf(source, regionsOf(source))
+}
