@@ -14,18 +14,25 @@
  *   module file of a graph costs about as much as compiling 3 KB of code (resolve, read,
  *   compile, link), and the old file-per-module output was 8 files for the cache
  *   (bench/startup.mjs, README "Start-up").
- *   An entry point that imports another entry point's module (the root re-exports
- *   `./cache` and `./leak-guard`) imports that entry's built file instead of copying
- *   it, so each middleware's code exists once and the root and a subpath share one
- *   module instance. The shared helpers (`src/shared/`) are small and copied into each
- *   bundle that uses them: the classes users test with `instanceof` (ConfigError,
+ *   Every entry point is self-contained, the root too: `middy-orc` holds its own copy
+ *   of both middlewares rather than importing the `./cache` and `./leak-guard` files
+ *   (two more module loads at every cold start; issue 13). So a function that imports
+ *   one middleware from both the root and its subpath loads two copies of it (README
+ *   "Start-up": import each from one place). The copies behave alike: nothing a user
+ *   sees is module state, the classes users test with `instanceof` (ConfigError,
  *   LeakError) recognise instances from any copy (`Symbol.hasInstance`), and the cache
- *   store's brand is a registered symbol.
+ *   store's brand is a registered symbol. The shared helpers (`src/shared/`) are small
+ *   and copied into each bundle that uses them.
+ * - Arrow functions are written as `function` expressions (esbuild `supported: { arrow:
+ *   false }`, which keeps what `this` and `arguments` mean). While V8 parses a file it
+ *   fully parses every arrow function with parenthesised parameters (`var f = (a) =>
+ *   …`), but only pre-parses a `function` until it is first called: less work at import
+ *   (node --log-function-events shows it; bench/startup.mjs, README "Start-up").
  * - Lazily loaded internal files: {@link lazyEntries} lists the few modules that an entry
  *   point loads with a dynamic `import()` only when needed (leakGuard's engine, loaded
  *   when a guard is created with mode not `off`). Each is built like an entry point,
- *   into a file of its own that is not in `exports` (internal), and the plugin treats an
- *   import of it like one of another entry point, so its code is in that file only.
+ *   into a file of its own that is not in `exports` (internal), and the plugin keeps an
+ *   import of it an import of that file, so its code is in that file only.
  * - Declarations: `tsc -p tsconfig.build.json` (declarations only, with their maps and
  *   the TSDoc), one `.d.ts` per source file, so new source files need no change here.
  *
@@ -79,11 +86,11 @@ export const lazyEntries = [
 ]
 
 /**
- * An esbuild plugin: an import of another entry point's source file stays an import,
- * of that entry's built file (relative to the output being built).
+ * An esbuild plugin: an import of a lazily loaded file's source ({@link lazyEntries})
+ * stays an import, of that built file (relative to the output being built).
  */
-const otherEntriesExternal = (root, entries, output) => ({
-  name: 'other-entries-external',
+const lazyEntriesExternal = (root, entries, output) => ({
+  name: 'lazy-entries-external',
   setup(plugin) {
     const bySource = new Map(entries.map((entry) => [join(root, entry.source), entry.output]))
     plugin.onResolve({ filter: /^\./ }, ({ path, resolveDir }) => {
@@ -101,11 +108,11 @@ export const buildJs = async ({ root = repoRoot, outdir = join(root, 'dist') } =
     if (!existsSync(join(root, source))) throw new Error(`lazyEntries: no ${source}`)
   }
   const entries = [...entryPoints(root), ...lazyEntries]
-  // One esbuild run per entry point: no shared chunks; other entry points stay imports.
+  // One esbuild run per entry point: no shared chunks; only lazy files stay imports.
   const results = await Promise.all(
     entries.map(({ source, output }) =>
       build({
-        plugins: [otherEntriesExternal(root, entries, output)],
+        plugins: [lazyEntriesExternal(root, lazyEntries, output)],
         absWorkingDir: root,
         entryPoints: [source],
         outfile: join(outdir, relative('dist', output)),
@@ -114,6 +121,7 @@ export const buildJs = async ({ root = repoRoot, outdir = join(root, 'dist') } =
         platform: 'node',
         format: 'esm',
         target: 'node22',
+        supported: { arrow: false },
         minify: true,
         sourcemap: 'linked',
         sourcesContent: true,

@@ -1,7 +1,8 @@
 /**
- * Both middlewares. The built file re-exports `middy-orc/cache` and
- * `middy-orc/leak-guard` (one copy of each, shared with the subpaths); a function
- * that uses only the cache imports `middy-orc/cache` and loads none of leakGuard.
+ * Both middlewares. The built file is self-contained: its own copy of both (one module
+ * load at a cold start, not three), so import each middleware from one place, the root
+ * or its subpath, not both (two copies would load). A function that uses only the cache
+ * imports `middy-orc/cache` and loads none of leakGuard.
  */
 export * from './cache/index.js'
 export { ConfigError } from './cache/index.js'
