@@ -13,7 +13,6 @@
  * `onError`) hook of the invocation awaits what is still in flight: nothing is
  * left running while the environment is frozen.
  */
-import { ConfigError } from '../shared/env.js'
 import { ENTRY_OVERHEAD_BYTES, type Entry, HTTP, VARY } from './entry.js'
 import { type HttpRequest, headerOf } from './http.js'
 import { isFresh, variantKey } from './lookup.js'
@@ -22,25 +21,6 @@ import { parseHttpDate } from './rules.js'
 import { snapshot, stringBytes } from './snapshot.js'
 import type { StorePlan } from './store.js'
 import type { SharedRecord, SharedTier } from './tier.js'
-
-/** Checks the `shared` option's shape at factory time. */
-export const checkShared = (shared: unknown): SharedTier | undefined => {
-  if (shared === undefined) return undefined
-  const tier = shared as Partial<Record<keyof SharedTier, unknown>> | null
-  if (
-    tier === null ||
-    typeof tier !== 'object' ||
-    typeof tier.get !== 'function' ||
-    typeof tier.set !== 'function' ||
-    typeof tier.delete !== 'function'
-  ) {
-    throw new ConfigError(
-      'shared',
-      "must be a shared tier such as redisStore(client) from 'middy-orc/redis' (an object with get, set and delete methods)",
-    )
-  }
-  return shared as SharedTier
-}
 
 /** A record for the shared tier, from an L1 entry; `at` and `epoch` are the two clocks now. */
 export const toShared = (entry: Entry, at: number, epoch: number): SharedRecord => ({
