@@ -56,6 +56,8 @@ interface Pending {
   readonly noStore: boolean
   /** The shared tier failed on this invocation's lookup: do not wait for a write to it too. */
   sharedDown: boolean
+  /** The token of the lease this invocation holds on `key` (single flight across environments). */
+  lease: string | undefined
 }
 
 /** Waiting for a concurrent miss when the context cannot say how much time is left. */
@@ -113,6 +115,8 @@ export const orcCache = <
     evictions: 0,
     bypasses: 0,
     stale: 0,
+    leases: 0,
+    leaseWaits: 0,
   }
   const emit = onEvent
     ? (type: OrcCacheEventType, key: string | undefined) => {
@@ -125,6 +129,7 @@ export const orcCache = <
     : undefined
 
   const { ttl, maxEntryBytes, staleIfError, negativeTtl, methods, header, singleFlight } = resolved
+  const { lease, leaseWait } = resolved
   const httpRules = { ttl, negativeTtl }
   const shareWhenPublic = resolved.authenticated === 'shared-when-public'
 
@@ -280,6 +285,7 @@ export const orcCache = <
       flight: undefined,
       noStore,
       sharedDown: false,
+      lease: undefined,
     }
     ;(request.internal as Internal)[pendingSlot] = pending
     if (singleFlight) {
@@ -298,7 +304,18 @@ export const orcCache = <
     miss(key)
   }
 
-  /** An L1 miss with a shared tier: one read there (its own timeout bounds it). */
+  /** Answers from an entry the shared tier gave (after a read, or after waiting for a lease). */
+  const answerShared = (request: Req, pending: Pending, found: [Entry, string]) => {
+    const done = answer(request, found[0], found[1], pending.http, 'HIT-SHARED', now())
+    ;(request.internal as Internal)[pendingSlot] = undefined
+    endFlight(pending, true)
+    return done
+  }
+
+  /**
+   * An L1 miss with a shared tier: one read there (its own timeout bounds it).
+   * On a miss there too, with leases, take the lease on the key or wait for its holder.
+   */
   const sharedLookup = async (
     request: Req,
     pending: Pending,
@@ -308,19 +325,38 @@ export const orcCache = <
     const withBase = key !== base && shareWhenPublic ? base : undefined
     try {
       const found = await driver.lookup(key, withBase, http)
-      if (found !== undefined) {
-        const done = answer(request, found[0], found[1], http, 'HIT-SHARED', now())
-        ;(request.internal as Internal)[pendingSlot] = undefined
-        endFlight(pending, true)
-        return done
-      }
+      if (found !== undefined) return answerShared(request, pending, found)
       pending.sharedDown = !driver.healthy()
+      if (lease > 0 && !pending.sharedDown && driver.leases) {
+        let taken = await driver.acquire(key, lease)
+        if (taken === false) {
+          counters.leaseWaits++
+          emit?.('wait', key)
+          const remaining = request.context?.getRemainingTimeInMillis?.()
+          const deadline = now() + (remaining ?? DEFAULT_WAIT_MS * 2) * leaseWait
+          const outcome = await driver.waitForLease(key, withBase, http, lease, deadline)
+          if (Array.isArray(outcome)) return answerShared(request, pending, outcome)
+          taken = outcome
+        }
+        if (taken !== undefined) {
+          pending.lease = taken
+          counters.leases++
+        }
+      }
     } catch (error) {
       // A record that is not what it claims (a shared tier of our own making): a miss.
       delete (request as { earlyResponse?: unknown }).earlyResponse
       logFailure('a shared lookup', error, 'the invocation went on uncached')
     }
     miss(key)
+  }
+
+  /** Releases the lease a holder took, after its writes (or at once when it stored nothing). */
+  const endLease = (pending: Pending): void => {
+    const token = pending.lease
+    if (token === undefined) return
+    pending.lease = undefined
+    l2?.release(pending.key, token)
   }
 
   const endFlight = (pending: Pending, stored: boolean): void => {
@@ -468,6 +504,7 @@ export const orcCache = <
       logFailure('storing a response', error, 'it was not cached')
     } finally {
       endFlight(pending, stored)
+      endLease(pending)
     }
   }
 
@@ -481,6 +518,7 @@ export const orcCache = <
       logFailure('serving a stale entry', error, 'the error went on')
     } finally {
       endFlight(pending, false)
+      endLease(pending)
     }
   }
 

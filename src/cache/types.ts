@@ -23,6 +23,10 @@ export interface OrcCacheStats {
   bypasses: number
   /** Failures answered with a stale entry (`staleIfError`). */
   stale: number
+  /** Leases taken on the `shared` tier: misses in both tiers this environment ran the handler for (`lease`). */
+  leases: number
+  /** Misses that found another environment's lease and waited for its value (`lease`). */
+  leaseWaits: number
   /** Entries held now (an expired entry is held until it is read or evicted). */
   entries: number
   /** Estimated bytes held now (never above `maxBytes`). */
