@@ -80,9 +80,12 @@ export const entryPoints = (root = repoRoot) => {
  * - leakGuard's engine, pending tracker and scope reader: `leakGuard()` starts loading it
  *   when its mode is not `off`, so importing `middy-orc/leak-guard` (or the root) loads
  *   options, `LeakError` and the hooks only (README "Start-up").
+ * - orcCache's two-tier driver: `orcCache()` loads it only when a `shared` option is given,
+ *   so a function without a shared tier does not load (or compile) its code.
  */
 export const lazyEntries = [
   { source: 'src/leak-guard/runtime.ts', output: 'dist/leak-guard/runtime.js' },
+  { source: 'src/cache/shared.ts', output: 'dist/cache/shared.js' },
 ]
 
 /**

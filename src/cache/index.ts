@@ -9,24 +9,25 @@
  * Use it first in `.use()` order (outermost): a hit skips every `after` hook, so
  * the response it stores must be the final one.
  */
-import type { MiddlewareObj, Request } from '@middy/core'
+import type { Request } from '@middy/core'
 import type { Context } from 'aws-lambda'
 import { ConfigError } from '../shared/env.js'
 import { createLogOnce, errorName, type WarnLogger } from '../shared/log-once.js'
-import { notModifiedSince } from './conditional.js'
-import { defaultHttpKey, type Entry, HTTP, principalKey } from './entry.js'
-import { type HttpRequest, hitResponse, readHttpRequest, withHeaders } from './http.js'
+import { createAnswer } from './answer.js'
+import { defaultHttpKey, type Entry, principalKey } from './entry.js'
+import { type HttpRequest, readHttpRequest, withHeaders } from './http.js'
 import { invalidates, invalidationKeys, SAFE_METHODS } from './invalidate.js'
 import { type CompiledKey, compileKey, type KeyValue, normaliseKey } from './key.js'
 import { findSync, isFresh } from './lookup.js'
 import { LruTier } from './lru-tier.js'
-import { checkOutermost, runPowertoolsCleanups } from './middy-glue.js'
+import { checkOutermost } from './middy-glue.js'
 import { type OrcCacheEventType, type OrcCacheOptions, resolveCacheOptions } from './options.js'
 import { requestCacheDirectives } from './rules.js'
-import { checkShared, SharedDriver } from './shared.js'
+import type { SharedDriver } from './shared.js'
+import { checkShared } from './shared-check.js'
 import { type Flight, SingleFlight } from './single-flight.js'
-import { deepFreeze } from './snapshot.js'
 import { defaultCacheable, planStore, statusOf, writePlan } from './store.js'
+import type { OrcCacheMiddleware, OrcCacheStats } from './types.js'
 
 export { ConfigError } from '../shared/env.js'
 export type { WarnLogger } from '../shared/log-once.js'
@@ -39,59 +40,7 @@ export {
 } from './options.js'
 export { SURROGATE_CAPABILITY, SURROGATE_TOKEN } from './rules.js'
 export type { SharedRecord, SharedTier } from './tier.js'
-
-/** Counters since the cache was created, and its current size. */
-export interface OrcCacheStats {
-  /** Requests answered from the cache (including after waiting for a concurrent miss), from either tier. */
-  hits: number
-  /** Of those, answered from the `shared` tier (`HIT-SHARED`). */
-  sharedHits: number
-  /** Responses written to the `shared` tier and confirmed by it. */
-  sharedStores: number
-  /** Requests with a key and no fresh entry. */
-  misses: number
-  /** Responses stored. */
-  stores: number
-  /** Responses not stored: not cacheable, too large, or not copyable. */
-  rejects: number
-  /** Entries evicted to stay inside `maxEntries` / `maxBytes`. */
-  evictions: number
-  /** Requests that had no key, or whose key could not be computed, or whose method is not cached. */
-  bypasses: number
-  /** Failures answered with a stale entry (`staleIfError`). */
-  stale: number
-  /** Entries held now (an expired entry is held until it is read or evicted). */
-  entries: number
-  /** Estimated bytes held now (never above `maxBytes`). */
-  bytes: number
-}
-
-/** The middleware returned by {@link orcCache}: a Middy middleware plus cache controls. */
-export interface OrcCacheMiddleware<
-  TEvent = unknown,
-  TResult = unknown,
-  TErr = Error,
-  TContext extends Context = Context,
-  TInternal extends Record<string, unknown> = Record<string, unknown>,
-> extends MiddlewareObj<TEvent, TResult, TErr, TContext, TInternal> {
-  /** Counters and size; a fresh object each call. */
-  stats(): OrcCacheStats
-  /**
-   * Invalidates one key: what the key selector would give (a string or number,
-   * or an array of values for a multi-path selector), or for the default HTTP
-   * key the target of a GET (`/items/1?lang=en`) or `METHOD target` for other
-   * methods (`HEAD /items/1`). Entries stored for that key per principal or per
-   * `Vary` values go with it. Returns whether anything was removed from memory.
-   *
-   * With a `shared` tier, the key and the derived keys this environment holds
-   * are deleted there too; the `after` hook of the current invocation awaits it.
-   * Entries other environments stored per principal or per `Vary` values are not
-   * found there and live until their TTL (see the README).
-   */
-  delete(key: KeyValue | readonly KeyValue[]): boolean
-  /** Drops every entry in memory (the counters are kept); the `shared` tier is left as it is. */
-  clear(): void
-}
+export type { OrcCacheMiddleware, OrcCacheStats } from './types.js'
 
 /** What a miss leaves in `request.internal` for `after` and `onError`. */
 interface Pending {
@@ -107,6 +56,8 @@ interface Pending {
   readonly noStore: boolean
   /** The shared tier failed on this invocation's lookup: do not wait for a write to it too. */
   sharedDown: boolean
+  /** The token of the lease this invocation holds on `key` (single flight across environments). */
+  lease: string | undefined
 }
 
 /** Waiting for a concurrent miss when the context cannot say how much time is left. */
@@ -164,6 +115,8 @@ export const orcCache = <
     evictions: 0,
     bypasses: 0,
     stale: 0,
+    leases: 0,
+    leaseWaits: 0,
   }
   const emit = onEvent
     ? (type: OrcCacheEventType, key: string | undefined) => {
@@ -176,6 +129,7 @@ export const orcCache = <
     : undefined
 
   const { ttl, maxEntryBytes, staleIfError, negativeTtl, methods, header, singleFlight } = resolved
+  const { lease, leaseWait } = resolved
   const httpRules = { ttl, negativeTtl }
   const shareWhenPublic = resolved.authenticated === 'shared-when-public'
 
@@ -190,16 +144,42 @@ export const orcCache = <
 
   const shared = resolved.enabled ? checkShared(options.shared) : undefined
   const now = () => performance.now()
-  const l2 =
+  /** The two-tier driver, once `shared.ts` has loaded (only when a `shared` option is given). */
+  let l2: SharedDriver | undefined
+  /** Set when the driver failed to load: the cache stays memory-only. */
+  let l2Failed = false
+  // The driver loads now, off the request path (in Lambda, during init); a function
+  // without `shared` never loads its code. `l2Loading` never rejects.
+  let l2Loading: Promise<void> | undefined =
     shared &&
-    new SharedDriver({
-      l1,
-      shared,
-      staleIfError,
-      maxEntryBytes,
-      now,
-      onFailure: (error) => logFailure('the shared tier', error, 'it was skipped'),
-    })
+    import('./shared.js').then(
+      ({ SharedDriver }) => {
+        l2 = new SharedDriver({
+          l1,
+          shared,
+          staleIfError,
+          maxEntryBytes,
+          now,
+          onFailure: (error) => logFailure('the shared tier', error, 'it was skipped'),
+        })
+      },
+      (error: unknown) => {
+        l2Failed = true
+        logOnce(
+          'load-shared',
+          `cannot load its shared-tier driver (${errorName(error)}); the cache stays in memory only`,
+        )
+      },
+    )
+  /** Runs `act` on the driver now, or once it has loaded (the hooks await that). */
+  const onL2 = (act: (driver: SharedDriver) => void): void => {
+    if (l2 !== undefined) act(l2)
+    else if (l2Loading !== undefined && !l2Failed) {
+      l2Loading = l2Loading.then(() => {
+        if (l2 !== undefined) act(l2)
+      })
+    }
+  }
 
   const controls = {
     stats: (): OrcCacheStats => ({
@@ -211,7 +191,7 @@ export const orcCache = <
     delete: (key: KeyValue | readonly KeyValue[]): boolean => {
       const base = normaliseKey(key)
       if (base === undefined) return false
-      l2?.deleteFamily(base)
+      onL2((driver) => driver.deleteFamily(base))
       return l1.deleteFamily(base)
     },
     clear: (): void => l1.clear(),
@@ -243,48 +223,12 @@ export const orcCache = <
     emit?.('miss', key)
   }
 
-  /**
-   * Answers from an entry (a hit, or a stale answer to a failure). Returns the
-   * cleanup promise when Powertools middlewares ran before this one.
-   */
-  const onCleanupFailure = (error: unknown) =>
-    logFailure('a Powertools cleanup', error, 'the hit was served')
-
-  const answer = (
-    request: Req,
-    entry: Entry,
-    key: string,
-    http: HttpRequest | undefined,
-    status: 'HIT' | 'HIT-SHARED' | 'STALE',
-    at: number,
-  ): Promise<void> | undefined => {
-    if (!entry.frozen) {
-      deepFreeze(entry.value)
-      entry.frozen = true
-    }
-    let response = entry.value
-    if (entry.kind === HTTP) {
-      const age = Math.max(0, Math.floor((entry.initialAge + at - entry.storedAt) / 1000))
-      const notModified = http !== undefined && notModifiedSince(http, entry)
-      response = hitResponse(
-        entry.value as Record<string, unknown>,
-        age,
-        header,
-        status,
-        notModified,
-      )
-    }
-    request.earlyResponse = response as TResult
-    if (status !== 'STALE') {
-      counters.hits++
-      if (status === 'HIT-SHARED') counters.sharedHits++
-      emit?.('hit', key)
-    } else {
-      counters.stale++
-      emit?.('stale', key)
-    }
-    return runPowertoolsCleanups(request, onCleanupFailure)
-  }
+  const answer = createAnswer({
+    counters,
+    emit,
+    header,
+    onCleanupFailure: (error) => logFailure('a Powertools cleanup', error, 'the hit was served'),
+  })
 
   /** The L1 record for `key` (see `findSync`): fresh, or inside the `staleIfError` window. */
   const find = (key: string, http: HttpRequest | undefined, at: number): Entry | undefined =>
@@ -341,6 +285,7 @@ export const orcCache = <
       flight: undefined,
       noStore,
       sharedDown: false,
+      lease: undefined,
     }
     ;(request.internal as Internal)[pendingSlot] = pending
     if (singleFlight) {
@@ -349,29 +294,69 @@ export const orcCache = <
       const remaining = request.context?.getRemainingTimeInMillis?.()
       pending.flight = flights.lead(key, at + (remaining ?? DEFAULT_WAIT_MS * 2))
     }
-    if (l2 !== undefined && !noCache) return sharedLookup(request, pending)
+    if (shared !== undefined && !noCache && !l2Failed) {
+      if (l2 !== undefined) return sharedLookup(request, pending, l2)
+      // The first invocations may arrive before the driver has loaded.
+      return (l2Loading as Promise<void>).then(() =>
+        l2 === undefined ? miss(key) : sharedLookup(request, pending, l2),
+      )
+    }
     miss(key)
   }
 
-  /** An L1 miss with a shared tier: one read there (its own timeout bounds it). */
-  const sharedLookup = async (request: Req, pending: Pending): Promise<void> => {
+  /** Answers from an entry the shared tier gave (after a read, or after waiting for a lease). */
+  const answerShared = (request: Req, pending: Pending, found: [Entry, string]) => {
+    const done = answer(request, found[0], found[1], pending.http, 'HIT-SHARED', now())
+    ;(request.internal as Internal)[pendingSlot] = undefined
+    endFlight(pending, true)
+    return done
+  }
+
+  /**
+   * An L1 miss with a shared tier: one read there (its own timeout bounds it).
+   * On a miss there too, with leases, take the lease on the key or wait for its holder.
+   */
+  const sharedLookup = async (
+    request: Req,
+    pending: Pending,
+    driver: SharedDriver,
+  ): Promise<void> => {
     const { key, base, http } = pending
     const withBase = key !== base && shareWhenPublic ? base : undefined
     try {
-      const found = await (l2 as SharedDriver).lookup(key, withBase, http)
-      if (found !== undefined) {
-        const done = answer(request, found[0], found[1], http, 'HIT-SHARED', now())
-        ;(request.internal as Internal)[pendingSlot] = undefined
-        endFlight(pending, true)
-        return done
+      const found = await driver.lookup(key, withBase, http)
+      if (found !== undefined) return answerShared(request, pending, found)
+      pending.sharedDown = !driver.healthy()
+      if (lease > 0 && !pending.sharedDown && driver.leases) {
+        let taken = await driver.acquire(key, lease)
+        if (taken === false) {
+          counters.leaseWaits++
+          emit?.('wait', key)
+          const remaining = request.context?.getRemainingTimeInMillis?.()
+          const deadline = now() + (remaining ?? DEFAULT_WAIT_MS * 2) * leaseWait
+          const outcome = await driver.waitForLease(key, withBase, http, lease, deadline)
+          if (Array.isArray(outcome)) return answerShared(request, pending, outcome)
+          taken = outcome
+        }
+        if (taken !== undefined) {
+          pending.lease = taken
+          counters.leases++
+        }
       }
-      pending.sharedDown = !(l2 as SharedDriver).healthy()
     } catch (error) {
       // A record that is not what it claims (a shared tier of our own making): a miss.
       delete (request as { earlyResponse?: unknown }).earlyResponse
       logFailure('a shared lookup', error, 'the invocation went on uncached')
     }
     miss(key)
+  }
+
+  /** Releases the lease a holder took, after its writes (or at once when it stored nothing). */
+  const endLease = (pending: Pending): void => {
+    const token = pending.lease
+    if (token === undefined) return
+    pending.lease = undefined
+    l2?.release(pending.key, token)
   }
 
   const endFlight = (pending: Pending, stored: boolean): void => {
@@ -434,7 +419,7 @@ export const orcCache = <
     })
     if (!plan.ok) return reject(plan.key, plan.code, plan.message)
     const marker = writePlan(l1, plan, plan.vary && l1.peek(plan.markerKey))
-    if (!pending.sharedDown) l2?.store(plan, marker)
+    if (!pending.sharedDown) onL2((driver) => driver.store(plan, marker))
     counters.stores++
     emit?.('store', plan.key)
     return true
@@ -474,7 +459,7 @@ export const orcCache = <
     try {
       const own = userKey ? userKey(request.event, request.context) : undefined
       for (const key of invalidationKeys(http, response ?? {}, own, !userKey)) {
-        l2?.deleteFamily(key)
+        onL2((driver) => driver.deleteFamily(key))
         l1.deleteFamily(key)
       }
     } catch (error) {
@@ -484,7 +469,7 @@ export const orcCache = <
 
   /** Both hooks end by awaiting the shared tier's writes and deletes still running. */
   const thenSharedWrites = (done: void | Promise<void>): void | Promise<void> => {
-    const writes = l2?.settle()
+    const writes = l2 !== undefined ? l2.settle() : l2Failed ? undefined : l2Loading
     if (writes === undefined) return done
     return done === undefined ? writes : done.then(() => writes)
   }
@@ -519,6 +504,7 @@ export const orcCache = <
       logFailure('storing a response', error, 'it was not cached')
     } finally {
       endFlight(pending, stored)
+      endLease(pending)
     }
   }
 
@@ -532,6 +518,7 @@ export const orcCache = <
       logFailure('serving a stale entry', error, 'the error went on')
     } finally {
       endFlight(pending, false)
+      endLease(pending)
     }
   }
 

@@ -13,7 +13,6 @@
  * `onError`) hook of the invocation awaits what is still in flight: nothing is
  * left running while the environment is frozen.
  */
-import { ConfigError } from '../shared/env.js'
 import { ENTRY_OVERHEAD_BYTES, type Entry, HTTP, VARY } from './entry.js'
 import { type HttpRequest, headerOf } from './http.js'
 import { isFresh, variantKey } from './lookup.js'
@@ -22,25 +21,6 @@ import { parseHttpDate } from './rules.js'
 import { snapshot, stringBytes } from './snapshot.js'
 import type { StorePlan } from './store.js'
 import type { SharedRecord, SharedTier } from './tier.js'
-
-/** Checks the `shared` option's shape at factory time. */
-export const checkShared = (shared: unknown): SharedTier | undefined => {
-  if (shared === undefined) return undefined
-  const tier = shared as Partial<Record<keyof SharedTier, unknown>> | null
-  if (
-    tier === null ||
-    typeof tier !== 'object' ||
-    typeof tier.get !== 'function' ||
-    typeof tier.set !== 'function' ||
-    typeof tier.delete !== 'function'
-  ) {
-    throw new ConfigError(
-      'shared',
-      "must be a shared tier such as redisStore(client) from 'middy-orc/redis' (an object with get, set and delete methods)",
-    )
-  }
-  return shared as SharedTier
-}
 
 /** A record for the shared tier, from an L1 entry; `at` and `epoch` are the two clocks now. */
 export const toShared = (entry: Entry, at: number, epoch: number): SharedRecord => ({
@@ -232,6 +212,82 @@ export class SharedDriver {
     if (!keys.includes(base)) keys.push(base)
     try {
       this.#track(this.#shared.delete(keys))
+    } catch (error) {
+      this.#options.onFailure(error)
+    }
+  }
+
+  /** Whether the tier takes leases (single flight across environments). */
+  get leases(): boolean {
+    return typeof this.#shared.lease === 'function' && typeof this.#shared.release === 'function'
+  }
+
+  /**
+   * Tries to take the lease on `key` for `ttl` ms: the token when taken, `false`
+   * when another holds it, `undefined` when the tier failed (then run the handler).
+   */
+  async acquire(key: string, ttl: number): Promise<string | false | undefined> {
+    const token = crypto.randomUUID()
+    try {
+      const lease = this.#shared.lease as NonNullable<SharedTier['lease']>
+      const taken = await lease.call(this.#shared, key, token, ttl)
+      return taken === true ? token : taken === false ? false : undefined
+    } catch (error) {
+      this.#options.onFailure(error)
+      return undefined
+    }
+  }
+
+  /**
+   * Waits until `deadline` (on the cache's clock) for another environment's lease
+   * holder to store `key`: polls the shared tier every 10 ms at first, then less
+   * often (up to every 100 ms). Between two reads that find nothing, it tries to
+   * take the lease itself (a holder that died lets its lease expire), and once it
+   * has it, reads once more (the holder may have just written and released). Resolves the
+   * entry found, the token of a lease taken over, or `undefined` (time is up, or
+   * the tier failed): then the caller runs the handler.
+   */
+  async waitForLease(
+    key: string,
+    base: string | undefined,
+    http: HttpRequest | undefined,
+    ttl: number,
+    deadline: number,
+  ): Promise<[Entry, string] | string | undefined> {
+    const { now } = this.#options
+    let delay = 10
+    while (now() + delay < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, delay))
+      delay = Math.min(100, Math.ceil(delay * 1.5))
+      const found = await this.lookup(key, base, http)
+      if (found !== undefined) return found
+      if (!this.healthy()) return undefined
+      const taken = await this.acquire(key, ttl)
+      if (taken === undefined) return undefined
+      if (taken !== false) {
+        // The holder may have written and released between our read and our lease: look once more.
+        const late = await this.lookup(key, base, http)
+        if (late === undefined) return taken
+        this.release(key, taken)
+        return late
+      }
+    }
+    return undefined
+  }
+
+  /**
+   * Releases a lease this environment holds, once the operations running now
+   * (the holder's writes) have settled, so that waiters find the value first.
+   */
+  release(key: string, token: string): void {
+    const release = this.#shared.release as NonNullable<SharedTier['release']>
+    const writes = this.#inFlight.size === 0 ? undefined : Promise.all(this.#inFlight)
+    try {
+      this.#track(
+        writes === undefined
+          ? release.call(this.#shared, key, token)
+          : writes.then(() => release.call(this.#shared, key, token)),
+      )
     } catch (error) {
       this.#options.onFailure(error)
     }

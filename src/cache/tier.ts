@@ -83,4 +83,12 @@ export interface SharedTier {
    * cache skips that invocation's write, so a dead server costs one timeout, not two.
    */
   healthy?(): boolean
+  /**
+   * Optional, for single flight across environments (the `lease` option): takes
+   * the lease on `key` for `ttlMs` with `token` unless another holds it
+   * (`SET … NX PX`). `true` taken, `false` held by another, `undefined` failed.
+   */
+  lease?(key: string, token: string, ttlMs: number): Promise<boolean | undefined>
+  /** Optional, with `lease`: releases the lease on `key` if it still holds `token`. */
+  release?(key: string, token: string): Promise<boolean | undefined>
 }

@@ -85,8 +85,23 @@ export interface RedisStore {
    * keys removed, or `undefined` on failure.
    */
   delete(keys: readonly string[]): Promise<number | undefined>
+  /**
+   * One `SET <lease key> token NX PX ttlMs` (raw arguments): takes the lease on
+   * `key` for `ttlMs` unless someone holds it. Resolves `true` when taken, `false`
+   * when held by another, `undefined` on failure. Sent once, never retried (a
+   * retry of a lost reply would find our own lease and say `false`).
+   */
+  lease(key: string, token: string, ttlMs: number): Promise<boolean | undefined>
+  /**
+   * Releases a lease if it is still ours (compare-and-delete: one `EVAL` of a
+   * three-line Lua script). Resolves whether it was ours and is gone, or
+   * `undefined` on failure (the lease then expires on its own).
+   */
+  release(key: string, token: string): Promise<boolean | undefined>
   /** The server-side key of `key`: the prefix, the format version, then `key`. */
   keyOf(key: string): string
+  /** The server-side key of the lease on `key` (never the key of an entry). */
+  leaseKeyOf(key: string): string
   /** Counters and circuit state; a fresh object each call. */
   stats(): RedisStoreStats
   /**
@@ -99,6 +114,12 @@ export interface RedisStore {
 
 /** Format version in every key: entries of another format are never read. */
 export const KEY_VERSION = 'orc:v1:'
+/** Before the key of a lease (never the start of an entry's key, which has {@link KEY_VERSION}). */
+const LEASE_PREFIX = 'orc:lease:'
+
+/** Deletes KEYS[1] only if it holds ARGV[1]: a lease released by its holder only. */
+const RELEASE_SCRIPT =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 
 const isOk = (reply: unknown): boolean =>
   reply === 'OK' || (Buffer.isBuffer(reply) && reply.length === 2 && reply.toString() === 'OK')
@@ -110,6 +131,11 @@ const acceptEntry = (reply: unknown) => {
 }
 
 const acceptOk = (reply: unknown) => (isOk(reply) ? true : WRONG_REPLY)
+
+const acceptTaken = (reply: unknown) =>
+  reply === null || reply === undefined ? false : isOk(reply) ? true : WRONG_REPLY
+
+const acceptReleased = (reply: unknown) => (typeof reply === 'number' ? reply === 1 : WRONG_REPLY)
 
 const acceptCounts = (replies: unknown) => {
   let removed = 0
@@ -177,13 +203,31 @@ export const redisStore = (client: unknown, options: RedisStoreOptions = {}): Re
     return removed === FAILED ? undefined : removed
   }
 
+  const leasePrefix = prefix + LEASE_PREFIX
+  const lease = async (key: string, token: string, ttlMs: number) => {
+    const px = Math.ceil(ttlMs)
+    if (!(px >= 1 && px < Number.MAX_SAFE_INTEGER)) return undefined
+    const args = ['SET', leasePrefix + key, token, 'NX', 'PX', String(px)]
+    const taken = await guard.run('a lease (SET NX)', () => send(args), acceptTaken, false)
+    return taken === FAILED ? undefined : taken
+  }
+
+  const release = async (key: string, token: string) => {
+    const args = ['EVAL', RELEASE_SCRIPT, '1', leasePrefix + key, token]
+    const released = await guard.run('a lease release', () => send(args), acceptReleased, true)
+    return released === FAILED ? undefined : released
+  }
+
   return {
     library: connection.library,
     options: Object.freeze({ ...resolved }),
     get,
     set,
     delete: remove,
+    lease,
+    release,
     keyOf,
+    leaseKeyOf: (key: string) => leasePrefix + key,
     stats: () => ({ ...counters, ...guard.stats() }),
     healthy: guard.healthy,
   }

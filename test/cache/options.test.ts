@@ -43,6 +43,8 @@ describe('defaults', () => {
       header: 'x-orc-cache',
       staleIfError: 0,
       singleFlight: true,
+      lease: 10_000,
+      leaseWait: 0.5,
     })
     expect([...resolved.methods]).toEqual(['GET', 'HEAD'])
   })
@@ -75,6 +77,8 @@ describe('environment variables', () => {
         ORC_CACHE_HEADER: 'X-Cache',
         ORC_CACHE_STALE_IF_ERROR: '30s',
         ORC_CACHE_SINGLE_FLIGHT: 'false',
+        ORC_CACHE_LEASE: '2s',
+        ORC_CACHE_LEASE_WAIT: '0.25',
         ORC_CACHE_KEY: 'pathParameters.id',
       },
     )
@@ -91,6 +95,8 @@ describe('environment variables', () => {
       header: 'x-cache',
       staleIfError: 30_000,
       singleFlight: false,
+      lease: 2_000,
+      leaseWait: 0.25,
     })
     expect([...resolved.methods]).toEqual(['GET', 'POST'])
   })
@@ -104,6 +110,24 @@ describe('environment variables', () => {
     // With the option given, the variable is read as the kill switch, and still named.
     expect(errorOf({ enabled: true }, { ORC_CACHE_ENABLED: 'maybe' }).message).toBe(
       'middy-orc: ORC_CACHE_ENABLED="maybe" must be a boolean: true or false (also 1/0, yes/no, on/off)',
+    )
+  })
+})
+
+describe('lease and leaseWait', () => {
+  it('lease is a duration (0 turns leases off); leaseWait a share from 0 to 1', () => {
+    expect(resolve({ lease: 0, leaseWait: 1 })).toMatchObject({ lease: 0, leaseWait: 1 })
+    expect(resolve({}, { ORC_CACHE_LEASE: '0', ORC_CACHE_LEASE_WAIT: '0' })).toMatchObject({
+      lease: 0,
+      leaseWait: 0,
+    })
+    for (const lease of [-1, 'soon', Number.POSITIVE_INFINITY])
+      expect(faultOf({ lease })).toBe('lease')
+    for (const leaseWait of [-0.1, 1.5, 'half', Number.NaN]) {
+      expect(faultOf({ leaseWait })).toBe('leaseWait')
+    }
+    expect(errorOf({}, { ORC_CACHE_LEASE_WAIT: '2' }).message).toBe(
+      'middy-orc: ORC_CACHE_LEASE_WAIT="2" must be a number from 0 to 1',
     )
   })
 })

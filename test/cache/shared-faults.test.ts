@@ -139,9 +139,13 @@ describe.each(KINDS)('shared tier faults via $name', (kind) => {
     fake.mode = 'healthy'
     const [healthy] = await env.invoke('/junk/2')
     expect(healthy.headers?.['x-orc-cache']).toBe('MISS')
-    expect(fake.received.filter(([name]) => name === 'SET').map(([, key]) => key)).toEqual([
+    const sets = fake.received.filter(([name]) => name === 'SET')
+    // The lease on the key (SET NX PX), then the entry.
+    expect(sets.map(([, key]) => key)).toEqual([
+      'orc-l2-fault:orc:lease:/junk/2',
       'orc-l2-fault:orc:v1:/junk/2',
     ])
+    expect(sets[0]?.slice(3, 5)).toEqual(['NX', 'PX'])
     fake.mode = 'junk-value'
   })
 })

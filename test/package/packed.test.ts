@@ -27,6 +27,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  renameSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -145,13 +146,17 @@ describe(`the packed package (${manifest.name}@${manifest.version})`, () => {
       ),
       'dist/leak-guard/runtime.js',
       'dist/leak-guard/runtime.js.map',
+      'dist/cache/shared.js',
+      'dist/cache/shared.js.map',
     ]) {
       expect(packedFiles).toContain(file)
     }
-    // One JavaScript file per entry point, and leakGuard's lazily loaded heavy part.
+    // One JavaScript file per entry point, leakGuard's lazily loaded heavy part, and
+    // orcCache's lazily loaded two-tier driver.
     expect(packedFiles.filter((file) => file.endsWith('.js')).sort()).toEqual(
       [
         'dist/cache/index.js',
+        'dist/cache/shared.js',
         'dist/index.js',
         'dist/leak-guard/index.js',
         'dist/leak-guard/runtime.js',
@@ -346,6 +351,80 @@ register('./record-hooks.mjs', import.meta.url)
       expect(
         loadedBy('middy-orc', `api.leakGuard({ mode: 'warn', scope: false })\n${settle}`),
       ).toEqual(['dist/index.js', 'dist/leak-guard/runtime.js'])
+    })
+
+    describe("orcCache's two-tier driver loads only with a shared option", () => {
+      // A shared tier of the interface's shape (the cache never sees a Redis client).
+      const useCache = (shared: boolean) => `
+  const warnings = []
+  const tier = new Map()
+  const store = {
+    get: async (key) => tier.get(key),
+    set: async (key, record) => (tier.set(key, record), 'stored'),
+    delete: async (keys) => keys.filter((key) => tier.delete(key)).length,
+  }
+  const orc = api.orcCache({ key: 'id', ${shared ? 'shared: store, ' : ''}logger: { warn: (m) => warnings.push(m) } })
+  const { default: middy } = await import('@middy/core')
+  let calls = 0
+  const handler = middy(async () => ++calls).use(orc)
+  const context = { getRemainingTimeInMillis: () => 30_000 }
+  const results = []
+  for (let i = 0; i < 3; i++) results.push(await handler({ id: 'a' }, context))
+  ${settle}
+  process.stderr.write(JSON.stringify({ results, warnings, shared: tier.size, stats: orc.stats() }))
+  `
+      // The child's report, written to stderr by `useCache` (stdout carries the probe's own '{}').
+      const reportOf = (specifier: string, shared: boolean) => {
+        const log = join(project, 'cache-report.json')
+        writeFileSync(
+          join(project, 'cache-probe.mjs'),
+          `const api = await import(${JSON.stringify(specifier)})\n${useCache(shared)}`,
+        )
+        const { stderr } = run(process.execPath, ['cache-probe.mjs'], project, {}, 60_000)
+        writeFileSync(log, stderr)
+        return JSON.parse(stderr) as {
+          results: number[]
+          warnings: string[]
+          shared: number
+          stats: { hits: number; sharedStores: number }
+        }
+      }
+
+      it('without shared, orcCache() loads nothing more than its file', () => {
+        expect(loadedBy('middy-orc/cache', useCache(false))).toEqual(['dist/cache/index.js'])
+      })
+
+      it('with shared, it loads dist/cache/shared.js and writes to the shared tier', () => {
+        expect(loadedBy('middy-orc/cache', useCache(true))).toEqual([
+          'dist/cache/index.js',
+          'dist/cache/shared.js',
+        ])
+        const report = reportOf('middy-orc/cache', true)
+        expect(report.results).toEqual([1, 1, 1])
+        expect(report.shared).toBe(1)
+        expect(report.stats).toMatchObject({ hits: 2, sharedStores: 1 })
+        expect(report.warnings).toEqual([])
+        // Internal: not importable by its path (not in `exports`).
+        expect(() => loadedBy('middy-orc/cache/shared.js')).toThrow(/ERR_PACKAGE_PATH_NOT_EXPORTED/)
+      })
+
+      it('a driver that fails to load is logged once, and the cache stays in memory only', () => {
+        const file = join(project, 'node_modules', manifest.name, 'dist/cache/shared.js')
+        const aside = `${file}.aside`
+        renameSync(file, aside)
+        try {
+          const report = reportOf('middy-orc/cache', true)
+          expect(report.results).toEqual([1, 1, 1])
+          expect(report.shared).toBe(0)
+          expect(report.stats).toMatchObject({ hits: 2, sharedStores: 0 })
+          expect(report.warnings).toHaveLength(1)
+          expect(report.warnings[0]).toMatch(
+            /^orcCache: cannot load its shared-tier driver \(Error\); the cache stays in memory only$/,
+          )
+        } finally {
+          renameSync(aside, file)
+        }
+      })
     })
   })
 

@@ -152,6 +152,35 @@ describe.each(CLIENT_KINDS)('redisStore with $name', (kind: ClientKind) => {
     expect(await store.delete([])).toBe(0)
   })
 
+  it('takes a lease with SET NX PX: NX and PX reach the server, a second taker is refused', async () => {
+    const leaseKey = store.leaseKeyOf('L')
+    expect(leaseKey.startsWith(`${prefix}orc:lease:`)).toBe(true)
+    expect(await store.lease('L', 'token-1', 5_000)).toBe(true)
+    expect(await admin.get(leaseKey)).toBe('token-1')
+    const pttl = await admin.pttl(leaseKey)
+    expect(pttl).toBeGreaterThan(4_000)
+    expect(pttl).toBeLessThanOrEqual(5_000)
+    // NX: held, so another token is refused and the holder's token stays.
+    expect(await store.lease('L', 'token-2', 5_000)).toBe(false)
+    expect(await admin.get(leaseKey)).toBe('token-1')
+    // Compare-and-delete: only the holder's token releases it.
+    expect(await store.release('L', 'token-2')).toBe(false)
+    expect(await admin.get(leaseKey)).toBe('token-1')
+    expect(await store.release('L', 'token-1')).toBe(true)
+    expect(await admin.exists(leaseKey)).toBe(0)
+    expect(await store.release('L', 'token-1')).toBe(false)
+    // An entry under the same name is another key.
+    expect(store.keyOf('L')).not.toBe(leaseKey)
+  })
+
+  it('lets a lease expire when its PX runs out (a holder that died), then it can be taken again', async () => {
+    expect(await store.lease('expiring', 'dead-holder', 120)).toBe(true)
+    await new Promise((resolve) => setTimeout(resolve, 250))
+    expect(await admin.exists(store.leaseKeyOf('expiring'))).toBe(0)
+    expect(await store.lease('expiring', 'next', 5_000)).toBe(true)
+    expect(await store.release('expiring', 'next')).toBe(true)
+  })
+
   it('leaves the user’s connection open and untouched', async () => {
     const id = await user.id()
     const emitter = user.client as { eventNames?: () => Array<string | symbol> }

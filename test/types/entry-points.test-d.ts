@@ -53,6 +53,8 @@ describe('middy-orc/cache', () => {
       evictions: number
       bypasses: number
       stale: number
+      leases: number
+      leaseWaits: number
       entries: number
       bytes: number
     }>()

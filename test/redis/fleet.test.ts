@@ -1,0 +1,159 @@
+/**
+ * The fleet acts as one cache: separate Node processes as execution environments
+ * (bench/lib/fleet.mjs), each its own orcCache on the package built from the current
+ * sources and its own connection, sharing the real Redis at 127.0.0.1:6379 (and, for the
+ * server-down case, a redis-server of our own on port 6401, killed by the test).
+ *
+ * The handler counts its runs in Redis, so runs in all processes add up, including the
+ * run of a process killed mid-invocation.
+ */
+import { randomBytes } from 'node:crypto'
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Redis as IoRedis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type FleetEnvironment, startFleet } from '../../bench/lib/fleet.mjs'
+import { buildJs } from '../../scripts/build.mjs'
+import { adminConnection } from './clients.js'
+import { startRedis } from './servers.js'
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
+// Inside the repository, so that the built files resolve lru-cache from its node_modules.
+const dist = join(repoRoot, '.cache', `fleet-dist-${process.pid}`)
+const prefixes: string[] = []
+const freshPrefix = (name: string) => {
+  const prefix = `orc-fleet:${name}:${randomBytes(4).toString('hex')}:`
+  prefixes.push(prefix)
+  return prefix
+}
+const running: FleetEnvironment[] = []
+const fleet = async (count: number, env: Record<string, string>) => {
+  const started = await startFleet(count, { ORC_FLEET_DIST: dist, ...env })
+  running.push(...started)
+  return started
+}
+const stopAll = async (environments: FleetEnvironment[]) => {
+  await Promise.all(environments.map((environment) => environment.stop()))
+}
+const sum = (
+  replies: { stats?: Record<string, number>; store?: Record<string, number> }[],
+  field: string,
+  from: 'stats' | 'store' = 'stats',
+) => replies.reduce((total, reply) => total + (reply[from]?.[field] ?? 0), 0)
+
+let admin: IoRedis
+
+beforeAll(async () => {
+  await buildJs({ outdir: dist })
+  admin = await adminConnection()
+}, 60_000)
+
+afterAll(async () => {
+  await stopAll(running)
+  for (const prefix of prefixes) {
+    const keys = await admin.keys(`${prefix}*`)
+    if (keys.length > 0) await admin.del(...keys)
+  }
+  admin?.disconnect()
+  rmSync(dist, { recursive: true, force: true })
+})
+
+describe('single flight across environments (lease)', () => {
+  it('a burst of 50 concurrent misses across 10 environments runs the handler once', async () => {
+    const prefix = freshPrefix('burst')
+    const environments = await fleet(10, { ORC_FLEET_PREFIX: prefix, ORC_CACHE_LEASE: '5s' })
+    const replies = await Promise.all(
+      environments.map((environment) =>
+        environment.send({ type: 'invoke', id: 'hot', n: 5, work: 300 }),
+      ),
+    )
+    const results = replies.flatMap((reply) => reply.results ?? [])
+    expect(results).toHaveLength(50)
+    expect(results.filter((result) => !result.ok)).toEqual([])
+    const stats = await Promise.all(environments.map((e) => e.send({ type: 'stats' })))
+    // A lease operation that fails (a timeout on a loaded machine) runs the handler: say so.
+    const failures = sum(stats, 'failures', 'store')
+    expect(failures, 'shared-tier failures during the burst').toBe(0)
+    expect(new Set(results.map((result) => result.result?.pid)).size).toBe(1)
+    expect(await admin.get(`${prefix}runs:hot`)).toBe('1')
+    expect(sum(stats, 'leases')).toBe(1)
+    // Each environment's own single flight sends one miss to the shared tier: 9 wait there.
+    expect(sum(stats, 'leaseWaits')).toBe(9)
+    expect(sum(stats, 'sharedHits')).toBe(9)
+    expect(stats.flatMap((reply) => reply.warnings)).toEqual([])
+    // Released by its holder once the value was written.
+    expect(await admin.exists(`${prefix}orc:lease:hot`)).toBe(0)
+    await stopAll(environments)
+  }, 60_000)
+
+  it('without a lease, the same burst runs the handler in every environment that misses', async () => {
+    const prefix = freshPrefix('no-lease')
+    const environments = await fleet(10, { ORC_FLEET_PREFIX: prefix, ORC_CACHE_LEASE: '0' })
+    const replies = await Promise.all(
+      environments.map((environment) =>
+        environment.send({ type: 'invoke', id: 'hot', n: 5, work: 300 }),
+      ),
+    )
+    const results = replies.flatMap((reply) => reply.results ?? [])
+    expect(results.filter((result) => !result.ok)).toEqual([])
+    const runs = Number(await admin.get(`${prefix}runs:hot`))
+    // One per environment (its own single flight), unless one started 300 ms late.
+    expect(runs).toBeGreaterThan(1)
+    expect(runs).toBeLessThanOrEqual(10)
+    await stopAll(environments)
+  }, 60_000)
+
+  it('a holder killed mid-run: the others proceed once its lease has expired, and nobody errors', async () => {
+    const prefix = freshPrefix('killed')
+    const environments = await fleet(4, { ORC_FLEET_PREFIX: prefix, ORC_CACHE_LEASE: '1s' })
+    const holder = environments[0] as FleetEnvironment
+    const others = environments.slice(1)
+    const leaseKey = `${prefix}orc:lease:slow`
+    void holder.send({ type: 'invoke', id: 'slow', n: 1, work: 60_000 })
+    for (let i = 0; i < 200 && (await admin.exists(leaseKey)) === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    expect(await admin.exists(leaseKey)).toBe(1)
+    holder.kill()
+    const left = await admin.pttl(leaseKey)
+    expect(left).toBeGreaterThan(0)
+    const replies = await Promise.all(
+      others.map((environment) =>
+        environment.send({ type: 'invoke', id: 'slow', n: 3, work: 100 }),
+      ),
+    )
+    const results = replies.flatMap((reply) => reply.results ?? [])
+    expect(results).toHaveLength(9)
+    expect(results.filter((result) => !result.ok)).toEqual([])
+    // Nobody answered before the dead holder's lease ran out.
+    expect(Math.min(...results.map((result) => result.ms))).toBeGreaterThanOrEqual(left - 20)
+    // The dead holder's run, and one run by the environment that took the lease over.
+    expect(await admin.get(`${prefix}runs:slow`)).toBe('2')
+    expect(new Set(results.map((result) => result.result?.pid)).size).toBe(1)
+    await stopAll(others)
+  }, 60_000)
+
+  it('the server down: every invocation is answered by its handler (fail open)', async () => {
+    const server = await startRedis(6401)
+    const prefix = freshPrefix('down')
+    const environments = await fleet(3, {
+      ORC_FLEET_PREFIX: prefix,
+      ORC_FLEET_PORT: String(server.port),
+      ORC_CACHE_LEASE: '5s',
+    })
+    await server.kill()
+    const replies = await Promise.all(
+      environments.map((environment) =>
+        environment.send({ type: 'invoke', id: 'down', n: 4, work: 20, budget: 3_000 }),
+      ),
+    )
+    const results = replies.flatMap((reply) => reply.results ?? [])
+    expect(results).toHaveLength(12)
+    expect(results.filter((result) => !result.ok)).toEqual([])
+    // Each environment ran its handler itself (its own single flight: once), without waiting.
+    expect(new Set(results.map((result) => result.result?.pid)).size).toBe(3)
+    expect(Math.max(...results.map((result) => result.ms))).toBeLessThan(1_500)
+    await stopAll(environments)
+  }, 60_000)
+})
