@@ -166,7 +166,7 @@ describe('entry codec bounds', () => {
     expect(encodeEntry(marker(Array.from({ length: 65_536 }, () => 'a')), Infinity)).toBe(
       'too-large',
     )
-    expect(encodeEntry(marker(['é'.repeat(32_767) + 'a']), Infinity)).toBeInstanceOf(Buffer)
+    expect(encodeEntry(marker([`${'é'.repeat(32_767)}a`]), Infinity)).toBeInstanceOf(Buffer)
     expect(encodeEntry(marker(['é'.repeat(32_768)]), Infinity)).toBe('too-large')
   })
 
