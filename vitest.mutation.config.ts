@@ -38,6 +38,7 @@ export default defineConfig({
       'test/redis/options.test.ts',
       'test/redis/codec.test.ts',
     ],
+    setupFiles: ['test/helpers/mutation-setup.ts'],
     environment: 'node',
     testTimeout: 20_000,
   },

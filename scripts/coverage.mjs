@@ -12,8 +12,9 @@
  *    converter vitest uses (ast-v8-to-istanbul), and its hits are added to the
  *    in-process report where a statement, branch or function is at the same place in
  *    the source. The in-process report stays the frame (every file of `src/`, and the
- *    `v8 ignore` hints it honours); a child's count for a place it does not know is
- *    dropped, and how many were is printed.
+ *    `v8 ignore` hints it honours: a place a hint leaves out is left out of the merged
+ *    report too, whatever a child counted there); a child's count for a place it does not
+ *    know is dropped, and how many were is printed.
  * 4. Prints the per-file table (statements, branches, functions, lines: all processes,
  *    and in-process only), writes coverage/index.html and coverage/coverage-summary.json,
  *    and fails below the thresholds.
@@ -183,7 +184,8 @@ console.log(
 )
 console.log(
   `\nchild processes: ${processes} ran kept bundles (${scripts} scripts); ` +
-    `${matched} places matched in src/, ${dropped} dropped (no place at the same source range)`,
+    `${matched} places matched in src/, ${dropped} dropped (no place at the same source range, ` +
+    'or a place a `v8 ignore` hint leaves out of the report)',
 )
 
 const context = libReport.createContext({ dir: OUT, coverageMap: merged })

@@ -79,6 +79,7 @@ export const renderPlace = (at: Place, maskKey: (key: string) => string): string
         break
       case Step.Property: {
         const text = keyText(p.key, maskKey)
+        // Stryker disable next-line ConditionalExpression: a property key is a string or a symbol, and a symbol's text is never an identifier
         const plain = typeof p.key === 'string' && text === JSON.stringify(p.key)
         parts.push(plain && IDENTIFIER.test(p.key as string) ? `.${p.key as string}` : `[${text}]`)
         break

@@ -137,12 +137,14 @@ const methodOf = (object: object, name: string): ((...args: unknown[]) => unknow
   for (let o: object | null = object; o !== null; o = Object.getPrototypeOf(o)) {
     const descriptor = Object.getOwnPropertyDescriptor(o, name)
     if (descriptor !== undefined)
+      // Stryker disable next-line ConditionalExpression: applying a value that is not a function throws, inside the try that skips a hostile object
       return typeof descriptor.value === 'function' ? descriptor.value : undefined
   }
   return undefined
 }
 
 const isLongNumber = (value: unknown): value is number | bigint =>
+  // Stryker disable next-line ConditionalExpression: Number.isInteger is false for anything but a number
   (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) >= 10_000_000) ||
   (typeof value === 'bigint' && (value >= 10_000_000n || value <= -10_000_000n))
 
@@ -192,7 +194,12 @@ export const walk = (
     room--
     if (typeof value === 'string') {
       if (value.length >= minLength) onString(value, 'value', parent, step, key)
-    } else if ((typeof value === 'object' && value !== null) || typeof value === 'function') {
+    } else if (
+      (typeof value === 'object' &&
+        // Stryker disable next-line ConditionalExpression: null would throw in expand, inside the try that skips a hostile object
+        value !== null) ||
+      typeof value === 'function'
+    ) {
       const size = seen.size
       if (seen.add(value).size === size || platform?.has(value)) return true
       values.push(value)
@@ -217,9 +224,16 @@ export const walk = (
 
   /** One own property, if it is a data property (a getter is never called). */
   const property = (object: object, k: string | symbol, at: Place): boolean => {
-    const descriptor = Object.getOwnPropertyDescriptor(object, k)
-    if (descriptor === undefined || !('value' in descriptor)) return true
-    if (typeof k === 'string' && k.length >= minLength) onString(k, 'key', at, Step.Property, k)
+    // Listed just now by getOwnPropertyNames or getOwnPropertySymbols, and no code ran since.
+    const descriptor = Object.getOwnPropertyDescriptor(object, k) as PropertyDescriptor
+    if (!('value' in descriptor)) return true
+    if (
+      // Stryker disable next-line ConditionalExpression: a symbol has no length, and undefined >= minLength is false
+      typeof k === 'string' &&
+      k.length >= minLength
+    ) {
+      onString(k, 'key', at, Step.Property, k)
+    }
     return child(descriptor.value, at, Step.Property, k)
   }
 
@@ -241,6 +255,7 @@ export const walk = (
   /** Array elements that are data properties (holes and accessors skipped). */
   const elements = (array: unknown[], at: Place): void => {
     const length = Object.getOwnPropertyDescriptor(array, 'length')?.value as number
+    // Stryker disable next-line EqualityOperator: index `length` has no descriptor, and is skipped
     for (let i = 0; i < length; i++) {
       const descriptor = Object.getOwnPropertyDescriptor(array, i)
       if (
@@ -260,6 +275,7 @@ export const walk = (
     }
     // The common shapes first: plain objects and arrays (orcCache brands a class instance).
     const proto = Object.getPrototypeOf(object)
+    // Stryker disable next-line ConditionalExpression,LogicalOperator,BlockStatement: a fast path; a plain object reaches properties() below the same way (orcCache brands only class instances)
     if (proto === Object.prototype || proto === null) {
       properties(object, parent)
       return
@@ -298,6 +314,7 @@ export const walk = (
     }
     if (types.isUint8Array(object)) {
       const length = Reflect.apply(taLength, object, []) as number
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: the text of no bytes is '', shorter than any minLength (1 at least)
       if (length > 0 && length <= MAX_BYTES) {
         const buffer = Reflect.apply(taBuffer, object, []) as ArrayBuffer
         const offset = Reflect.apply(taOffset, object, []) as number

@@ -158,6 +158,10 @@ describe('decideStore: whether a response is stored', () => {
       expect(decide({}, status, true, negative)?.ttl).toBe(600_000)
     }
     expect(decide({}, 500, false, negative)).toBeUndefined()
+    // Only 404 and 410: any other refused status stays refused, fresh or not.
+    expect(decide({ 'cache-control': 'max-age=60' }, 500, false, negative)).toBeUndefined()
+    expect(decide({ 'cache-control': 'max-age=60' }, 200, false, negative)).toBeUndefined()
+    expect(decide({}, 200, false, negative)).toBeUndefined()
     expect(decide({}, 404, false, { ttl: 5_000, negativeTtl: 30_000 })?.ttl).toBe(5_000)
   })
 

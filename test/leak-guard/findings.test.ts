@@ -34,6 +34,16 @@ describe('renderPlace', () => {
     expect(renderPlace(at(sessions, Step.Property, 'x-id'), maskKey)).toBe(
       'globalThis.sessions["x-id"]',
     )
+    // Only a whole identifier is written with a dot.
+    expect(renderPlace(at(sessions, Step.Property, 'a-b'), maskKey)).toBe(
+      'globalThis.sessions["a-b"]',
+    )
+    expect(renderPlace(at(sessions, Step.Property, '1a'), maskKey)).toBe(
+      'globalThis.sessions["1a"]',
+    )
+    expect(renderPlace(at(sessions, Step.Property, '$a_1'), maskKey)).toBe(
+      'globalThis.sessions.$a_1',
+    )
     expect(renderPlace(at(sessions, Step.Property, 'secret-user'), maskKey)).toBe(
       'globalThis.sessions[fp:0123456789]',
     )
@@ -129,5 +139,13 @@ describe('createFindingLog', () => {
     expect(record(place(0))?.count).toBe(1) // p0 is new again; p1 is forgotten
     expect(record(place(2))).toBeUndefined() // p2 is remembered: its 2nd sighting
     expect(record(place(1))?.count).toBe(1)
+  })
+
+  test('a place seen again, with 1,000 remembered, forgets none of them', () => {
+    const record = createFindingLog()
+    const place = (i: number) => ({ ...finding, where: `globalThis.p${i}` })
+    for (let i = 0; i < 1_000; i++) record(place(i))
+    expect(record(place(999))).toBeUndefined() // its 2nd sighting
+    expect(record(place(0))).toBeUndefined() // p0 is still remembered: its 2nd sighting too
   })
 })

@@ -92,3 +92,31 @@ describe('classify: each kind whatever its first character', () => {
     }
   })
 })
+
+describe('classify: the whole value, not a part of it', () => {
+  test('a card number of 20 digits is none, even when it passes Luhn', () => {
+    expect(classify('41111111111111111115')).toBeUndefined()
+    expect(classify('4111111111111111111')).toBeUndefined()
+  })
+
+  test('each kind with something before or after it is none', () => {
+    for (const value of [
+      'eXeyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig',
+      'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig!!',
+      'bXbearer abcdefgh12',
+      'Bearer abcdefgh12 and more',
+      'AAKIAIOSFODNN7EXAMPLE',
+      'AKIAIOSFODNN7EXAMPLEX',
+      'a b@example.com',
+      'alice@example.com x',
+    ]) {
+      expect(classify(value), value).toBeUndefined()
+    }
+  })
+
+  test('a bearer token after any run of white space', () => {
+    expect(classify('Bearer  abcdefgh12')).toBe('bearer')
+    expect(classify('Bearer\tabcdefgh12')).toBe('bearer')
+    expect(bearerToken('Bearer   abcdefgh12')).toBe('abcdefgh12')
+  })
+})

@@ -82,6 +82,7 @@ describe('the node budget', () => {
           value: new Map([
             ['ab', 'long-value'],
             ['long-key', 'cd'],
+            ['abcd', 'x'],
           ]),
         },
       ],
@@ -89,7 +90,7 @@ describe('the node budget', () => {
       100,
       4,
     )
-    expect(seen).toEqual(['long-value', 'long-key'])
+    expect(seen).toEqual(['long-value', 'long-key', 'abcd'])
   })
 
   test('stops inside symbol-keyed properties and Map values alike', () => {
@@ -101,6 +102,33 @@ describe('the node budget', () => {
     const map = walkAll([{ label: 'm', value: new Map([['k', 'v']]) }], 1)
     expect(map.met).toEqual(['m.get("k") key k'])
     expect(map.stats.truncated).toBe(true)
+  })
+})
+
+describe('properties', () => {
+  test('an object’s keys named like a function’s built-ins are reported; a getter’s key is not', () => {
+    class Instance {
+      name = 'instance-name'
+      prototype = 'instance-prototype'
+    }
+    const plain = {
+      length: 'plain-length',
+      get accessorKey() {
+        return 'never-read'
+      },
+    }
+    const { met } = walkAll([
+      { label: 'p', value: plain },
+      { label: 'i', value: new Instance() },
+    ])
+    expect(met).toEqual([
+      'p.length key length',
+      'p.length value plain-length',
+      'i.name key name',
+      'i.name value instance-name',
+      'i.prototype key prototype',
+      'i.prototype value instance-prototype',
+    ])
   })
 })
 
@@ -123,6 +151,21 @@ describe('an orcCache store', () => {
       'st.keys()[1].id key id',
       'st.keys()[1].id value key-object-text',
     ])
+  })
+
+  test('a class instance held inside is walked through its properties, as cached', () => {
+    class Session {
+      token = 'held-in-store'
+    }
+    const cached: boolean[] = []
+    walk(
+      [{ label: 'st', value: store(() => [['k', new Session()]]) }],
+      (text, _as, parent, step, key) => {
+        if (text === 'held-in-store') cached.push(placeOf(parent, step, key).cached)
+      },
+      100,
+    )
+    expect(cached).toEqual([true])
   })
 
   test('stops at an entry that is not a pair, and when the budget runs out at a key', () => {

@@ -141,3 +141,62 @@ describe('entry codec', () => {
     )
   })
 })
+
+describe('entry codec bounds', () => {
+  const base: SharedEntry = {
+    kind: KIND_PLAIN,
+    value: { a: 1 },
+    storedAt: 1_000,
+    expiresAt: 2_000,
+    shareable: false,
+    etag: undefined,
+    vary: undefined,
+  }
+  const marker = (vary: string[]): SharedEntry => ({
+    ...base,
+    kind: KIND_VARY,
+    value: undefined,
+    vary,
+  })
+
+  it('refuses a Vary marker with more than 65,535 names, or a name over 65,535 bytes', () => {
+    expect(encodeEntry(marker(Array.from({ length: 65_535 }, () => 'a')), Infinity)).toBeInstanceOf(
+      Buffer,
+    )
+    expect(encodeEntry(marker(Array.from({ length: 65_536 }, () => 'a')), Infinity)).toBe(
+      'too-large',
+    )
+    expect(encodeEntry(marker([`${'é'.repeat(32_767)}a`]), Infinity)).toBeInstanceOf(Buffer)
+    expect(encodeEntry(marker(['é'.repeat(32_768)]), Infinity)).toBe('too-large')
+  })
+
+  it('reads a record with impossible times as a miss', () => {
+    const bytes = encodeEntry(base, Infinity) as Buffer
+    expect(decodeEntry(bytes)).toMatchObject({ storedAt: 1_000, expiresAt: 2_000 })
+    const withTimes = (storedAt: number, expiresAt: number) => {
+      const copy = Buffer.from(bytes)
+      copy.writeDoubleLE(storedAt, 4)
+      copy.writeDoubleLE(expiresAt, 12)
+      return decodeEntry(copy)
+    }
+    expect(withTimes(0, 0)).toBeDefined()
+    expect(withTimes(-1, 2_000)).toBeUndefined()
+    expect(withTimes(1_000, 999)).toBeUndefined()
+    expect(withTimes(Number.NaN, 2_000)).toBeUndefined()
+    expect(withTimes(1_000, Number.MAX_SAFE_INTEGER)).toBeUndefined()
+  })
+
+  it('reads an HTTP record whose value is not a response as a miss', () => {
+    const bytes = encodeEntry(base, Infinity) as Buffer
+    const asHttp = Buffer.from(bytes)
+    asHttp[2] = KIND_HTTP
+    expect(decodeEntry(asHttp)).toBeUndefined()
+    const response = encodeEntry({ ...base, value: { statusCode: 200 } }, Infinity) as Buffer
+    const responseAsHttp = Buffer.from(response)
+    responseAsHttp[2] = KIND_HTTP
+    expect(decodeEntry(responseAsHttp)).toMatchObject({
+      kind: KIND_HTTP,
+      value: { statusCode: 200 },
+    })
+  })
+})

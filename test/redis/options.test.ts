@@ -53,6 +53,18 @@ describe('redisStore options', () => {
     expect(redisDefaults.timeout).toBe(50)
   })
 
+  it('refuses options that are not an object', () => {
+    for (const options of [null, 'prefix', 5]) {
+      expect(() => redisStore(lazyIoRedis(), options as never)).toThrow(
+        expect.objectContaining({
+          source: 'options',
+          message: expect.stringContaining('must be an object'),
+        }),
+      )
+      expect(() => redisStore(lazyIoRedis(), options as never)).toThrow(ConfigError)
+    }
+  })
+
   it('resolves option, then environment variable, then default', () => {
     vi.stubEnv('ORC_CACHE_REDIS_TIMEOUT', '75ms')
     vi.stubEnv('ORC_CACHE_REDIS_PREFIX', 'env:')
