@@ -10,7 +10,9 @@
  * invocation's code created it (also under overlapping invocations). A one-shot request
  * is done when its callback starts (the hook's `before`). HTTP requests are seen through
  * Node's diagnostics channels (`http.client.request.created`, Node 22.?+ and 24), done
- * once their response has arrived or they failed. The creation site is captured as a
+ * once their response has arrived or they failed; `fetch` requests through undici's
+ * (`undici:request:create`), with the caller's site from a wrapper of `globalThis.fetch`
+ * (see `wrapFetch`). The creation site is captured as a
  * short V8 stack trace (formatted only when reported) and must be first-party code:
  * resources created by Node itself, by code under `node_modules` (also bundled: see
  * `bundle.ts`) or by the runtime client (`LAMBDA_RUNTIME_DIR`) are never reported, nor
@@ -19,10 +21,10 @@
  * are not work (a client's keep-alive sockets stay open by design); their pending
  * connections and writes are. Promises are not tracked (on Node 24+ the hook asks Node
  * not to: `trackPromises`): an operation started after an `await` inside a library or
- * Node (`fs.promises.writeFile`'s write after its open, `fetch`'s requests) has no
- * first-party frame and is not seen.
+ * Node (`fs.promises.writeFile`'s write after its open) has no first-party frame and is
+ * not seen.
  */
-import type { AsyncHook, AsyncLocalStorage as Storage } from 'node:async_hooks'
+import type { AsyncHook, AsyncLocalStorage, AsyncLocalStorage as Storage } from 'node:async_hooks'
 import { isDependencyLine } from './bundle.js'
 
 /** One pending resource at the end of its invocation: what it is, where, what it holds. */
@@ -153,6 +155,38 @@ export const firstPartySite = (
   runtimeDir: string | undefined,
 ): string | undefined => creationSite(stack, root, runtimeDir)?.site
 
+/**
+ * Where each `fetch` call came from. undici starts a request after awaits of its own, with
+ * no frame of the caller's code left on the stack; so `globalThis.fetch` is wrapped (once
+ * per process, by the first tracker) to capture the caller's stack and run the call in
+ * this context, where the request's creation (`undici:request:create`) finds it. The
+ * wrapper passes its arguments, `this` and result through unchanged; code that kept the
+ * original `fetch` before is not seen.
+ */
+interface FetchCall {
+  readonly trace: { stack?: string }
+}
+const fetchWrap: { calls?: AsyncLocalStorage<FetchCall>; active: number } = { active: 0 }
+
+const wrapFetch = (asyncHooks: typeof import('node:async_hooks')): void => {
+  if (fetchWrap.calls !== undefined) return
+  const original: unknown = globalThis.fetch
+  const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'fetch')
+  if (typeof original !== 'function' || descriptor?.writable !== true) return
+  const calls = new asyncHooks.AsyncLocalStorage<FetchCall>()
+  fetchWrap.calls = calls
+  const wrapped = function fetch(this: unknown, ...args: unknown[]): unknown {
+    if (fetchWrap.active === 0) return Reflect.apply(original, this, args)
+    const trace: { stack?: string } = {}
+    const limit = Error.stackTraceLimit
+    Error.stackTraceLimit = STACK_FRAMES
+    Error.captureStackTrace(trace, wrapped)
+    Error.stackTraceLimit = limit
+    return calls.run({ trace }, () => Reflect.apply(original, this, args))
+  }
+  Object.defineProperty(globalThis, 'fetch', { ...descriptor, value: wrapped })
+}
+
 /** Tracks the timers and immediates of invocations; see the module comment. */
 export interface PendingTracker {
   /**
@@ -241,11 +275,27 @@ export const createPendingTracker = (options: {
     entry.record.live.delete(entry.key)
     requests.delete(request)
   }
+  /** A `fetch` request created (by undici, a few awaits after the call): the call's stack. */
+  const onFetch = (message: unknown): void => {
+    if (inFlight.size === 0) return
+    const request = field(message as object, 'request')
+    const call = fetchWrap.calls?.getStore()
+    const record = storage.getStore()
+    if (typeof request !== 'object' || request === null || call === undefined) return
+    if (record === undefined || record.ended) return
+    const key = --requestKeys
+    record.live.set(key, { type: 'FETCH', resource: request, trace: call.trace })
+    requests.set(request, { record, key })
+  }
   try {
     const channels = process.getBuiltinModule('node:diagnostics_channel')
     channels.subscribe('http.client.request.created', onCreated)
     channels.subscribe('http.client.response.finish', onDone)
     channels.subscribe('http.client.request.error', onDone)
+    wrapFetch(asyncHooks)
+    channels.subscribe('undici:request:create', onFetch)
+    channels.subscribe('undici:request:headers', onDone)
+    channels.subscribe('undici:request:error', onDone)
   } catch {
     // No diagnostics channels: HTTP requests are seen by their connections only.
   }
@@ -255,6 +305,7 @@ export const createPendingTracker = (options: {
     if (record === undefined) return undefined
     record.ended = true
     inFlight.delete(key)
+    fetchWrap.active--
     if (inFlight.size === 0) hook.disable()
     return record
   }
@@ -305,6 +356,22 @@ export const createPendingTracker = (options: {
     }
   }
 
+  /** A `fetch` still waiting for its response: method, host, and its path and headers. */
+  const describeFetch = (request: object, site: string): PendingWork | undefined => {
+    if (field(request, 'aborted') === true || field(request, 'completed') === true) return undefined
+    let host: unknown = field(request, 'host')
+    try {
+      host = new URL(String(field(request, 'origin'))).host
+    } catch {
+      // an origin that is not a URL: its `host` header, if any
+    }
+    return {
+      what: `HTTP request ${String(field(request, 'method'))} ${String(host)} (fetch)`,
+      site,
+      holds: { path: field(request, 'path'), headers: field(request, 'headers') },
+    }
+  }
+
   const describe = (tracked: Tracked): PendingWork | undefined => {
     const timer = tracked.type === 'Timeout' || tracked.type === 'Immediate'
     if (timer && !timerLive(tracked)) return undefined
@@ -316,6 +383,7 @@ export const createPendingTracker = (options: {
     const { type, resource } = tracked
     if (timer) return describeTimer(tracked, site)
     if (type === 'HTTP') return describeRequest(resource, site, api)
+    if (type === 'FETCH') return describeFetch(resource, site)
     if (type === 'TickObject') {
       // Only a callback the first-party code queued itself, not one Node queued for it.
       if (!direct || api !== 'process.nextTick') return undefined
@@ -341,6 +409,7 @@ export const createPendingTracker = (options: {
       if (options.oneAtATime) for (const other of [...inFlight.keys()]) finish(other)
       const record: InvocationRecord = entered ?? { ended: false, live: new Map() }
       if (inFlight.size === 0) hook.enable()
+      if (!inFlight.has(key)) fetchWrap.active++
       inFlight.set(key, record)
       if (entered === undefined) storage.enterWith(record)
     },

@@ -208,11 +208,13 @@ describeWithRuntime.each(BUILDS)('$build', ({ format, packages, file }) => {
     })
     const site = `${file.replace('.', '\\.')}:\\d+:\\d+`
 
-    test('an HTTP request and a file write left pending, named with where they were made', async () => {
+    test('an HTTP request, a file write and a fetch left pending, named with where they were made', async () => {
       const fn = await start('forget-io', { env: env() })
       const [a, b] = [token(), token()]
       await fn.invoke(post({ kind: 'http', token: a }), { requestId: 'io-http' })
       await fn.invoke(post({ kind: 'file', token: b }), { requestId: 'io-file' })
+      const c = token()
+      await fn.invoke(post({ kind: 'fetch', token: c }), { requestId: 'io-fetch' })
       await fn.invoke(post({ kind: 'none', token: token() }), { requestId: 'io-none' })
       expect(audited.some((body) => body.includes(a))).toBe(true) // it was sent all the same
       const lines = findings(fn)
@@ -230,8 +232,15 @@ describeWithRuntime.each(BUILDS)('$build', ({ format, packages, file }) => {
           ),
         ),
       )
+      expect(lines).toContainEqual(
+        expect.stringMatching(
+          new RegExp(
+            `^leakGuard: MEDIUM pending: pending HTTP request POST 127\\.0\\.0\\.1:\\d+ \\(fetch\\) created at ${site}\\.headers\\[\\d+\\] \\(as part of a string\\) holds body\\.token = .* of request io-fetch, still pending after it returned$`,
+          ),
+        ),
+      )
       expect(lines.filter((line) => line.includes('io-none'))).toEqual([])
-      expectNoneInClear(fn, [a, b])
+      expectNoneInClear(fn, [a, b, c])
     })
 
     test('the same I/O awaited stays silent, keep-alive connection included', async () => {

@@ -109,6 +109,25 @@ describe('fire and forget with I/O is reported as pending', () => {
     },
   )
 
+  test('fetch: what, where, and the token in its headers', async () => {
+    const { invoke, findings, lines } = await guarded('forget-io')
+    const a = token()
+    await invoke({ kind: 'fetch', token: a }, 'fetch-1')
+    expect(pendingOf(findings)).toContainEqual(
+      expect.objectContaining({
+        where: expect.stringMatching(
+          new RegExp(
+            `^pending HTTP request POST 127\\.0\\.0\\.1:\\d+ \\(fetch\\) created at ${FIXTURE}/forget-io\\.mjs:\\d+:\\d+\\.headers\\[\\d+\\]$`,
+          ),
+        ),
+        as: 'substring',
+        field: 'body.token',
+        requestId: 'fetch-1',
+      }),
+    )
+    expect(lines.join('\n')).not.toContain(a)
+  })
+
   test.each([
     ['file', 'file operation \\(fs\\.promises\\.writeFile\\)'],
     ['file-callback', 'file operation \\(fs\\.writeFile\\)'],
