@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * leakGuard's per-invocation cost, with the targets of issue 4. Run after
- * `npm run build` (it imports dist/), ideally on Node 24:
+ * `npm run build` (it imports dist/; the walk, internal, is bundled from src/), ideally on
+ * Node 24:
  *
  *   node bench/leak-guard.mjs
  *
@@ -10,7 +11,8 @@
  * An invocation is checked twice (at its start and at its end), so the figures are
  * those two checks together:
  * - none: the bare Middy handler; off: with `leakGuard({ mode: 'off' })`;
- * - globals only: `leakGuard({ scope: false })`, nothing to search but `globalThis`;
+ * - globals only: `leakGuard({ scope: false })`, nothing to search but `globalThis`
+ *   (the pending-work tracker on, as by default), and the same with `pending: false`;
  * - 10,000 nodes: the same with `watch: { state }`, where `state` reaches about 10,000
  *   values (objects, arrays, strings, numbers: what a warm container's caches hold).
  * Module scope (`scope`, on by default) has its own benchmark: bench/scope.mjs.
@@ -19,7 +21,6 @@
  */
 import middy from '@middy/core'
 import { leakGuard } from '../dist/leak-guard/index.js'
-import { walk } from '../dist/leak-guard/walk.js'
 import { lambdaContext, loadEvent } from './lib/aws.mjs'
 import {
   describeRun,
@@ -29,6 +30,9 @@ import {
   ratioTarget,
   runCases,
 } from './lib/runner.mjs'
+import { importSource } from './lib/source.mjs'
+
+const { walk } = await importSource('leak-guard/walk.ts')
 
 const NODES = 10_000
 const context = lambdaContext()
@@ -94,6 +98,14 @@ const cases = [
     id: 'globals',
     label: 'leakGuard({ scope: false }): globals only',
     setup: async () => ({ run: invoke(guarded({ scope: false })), check: clean }),
+  },
+  {
+    id: 'globals-no-pending',
+    label: 'leakGuard({ scope: false, pending: false })',
+    setup: async () => ({
+      run: invoke(guarded({ scope: false, pending: false })),
+      check: clean,
+    }),
   },
   {
     id: 'walk',

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * leakGuard's module-scope reader: what one scan costs, warm and first, with the
- * targets of issue 5. Run after `npm run build` (it imports dist/), ideally on Node 24:
+ * targets of issue 5. The scope reader (internal) is bundled from src/; ideally on Node 24:
  *
  *   node --expose-gc bench/scope.mjs
  *
@@ -20,8 +20,9 @@ import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { describeRun, formatNs, printTable, runCases } from './lib/runner.mjs'
+import { importSource } from './lib/source.mjs'
 
-const { createScopeRoots } = await import('../dist/leak-guard/scope/index.js')
+const { createScopeRoots } = await importSource('leak-guard/scope/index.ts')
 
 const VARIABLES = 50
 const FIRST_SAMPLES = 7

@@ -166,12 +166,36 @@ const changedEnv = (baseline: ReadonlyMap<string, string | undefined>) => {
   return changed
 }
 
+/**
+ * The exports of Node's public built-in modules already loaded (from
+ * `process.moduleLoadList`, which Node has always kept; nothing is loaded here).
+ */
+const loadedBuiltins = (): unknown[] => {
+  try {
+    const { isBuiltin } = process.getBuiltinModule('node:module')
+    const list: unknown = Reflect.get(process, 'moduleLoadList')
+    if (!Array.isArray(list)) return []
+    return list.flatMap((entry: unknown) => {
+      if (typeof entry !== 'string' || !entry.startsWith('NativeModule ')) return []
+      const name = entry.slice('NativeModule '.length)
+      if (name.startsWith('internal/') || !isBuiltin(name)) return []
+      return [process.getBuiltinModule(name)]
+    })
+  } catch {
+    return []
+  }
+}
+
 export const createEngine = (config: EngineConfig) => {
   const platform = new Set<PropertyKey>(PLATFORM_NAMESPACES)
   const baseline = new Map<PropertyKey, unknown>()
   const containers = new Set<PropertyKey>()
-  /** The platform's globals themselves, never walked into when reached (`Buffer`, `process`). */
-  const platformValues = new Set<unknown>([process])
+  /**
+   * The platform's globals themselves (`Buffer`, `process`) and Node's built-in modules
+   * loaded so far (`fs`, `path`: what an `import fs from 'node:fs'` in module scope
+   * holds), never walked into when reached.
+   */
+  const platformValues = new Set<unknown>([process, ...loadedBuiltins()])
   const initial = config.baseline ?? takeBaseline()
   for (const [key, descriptor] of initial.globals) {
     if (descriptor === undefined || platform.has(key) || isPlatformGlobal(descriptor)) {

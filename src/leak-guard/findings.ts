@@ -17,11 +17,14 @@ export type LeakKind =
   /** Request data still reachable from container state after its invocation. */
   | 'persisted'
   /**
-   * A timer or immediate started by the invocation, still pending when it returned
-   * ("fire and forget"): it runs while the environment is frozen or during another
-   * invocation. `where` names it and where it was created (`pending setTimeout (500 ms)
-   * created at index.mjs:12:5`), followed by the path to the request data its callback or
-   * arguments hold, if any (else `field` and `value` are empty).
+   * Work started by the invocation, still pending when it returned ("fire and forget"):
+   * a timer or immediate, an I/O request (file operation, DNS lookup, socket connection
+   * or write), an HTTP request waiting for its response, a `process.nextTick` callback.
+   * It runs while the environment is frozen or during another invocation. `where` names
+   * it and where it was created (`pending setTimeout (500 ms) created at index.mjs:12:5`,
+   * `pending HTTP request POST api.example.com (http.request) created at ...`), followed
+   * by the path to the request data it holds (its callback, arguments, an HTTP request's
+   * headers and unsent body), if any (else `field` and `value` are empty).
    */
   | 'pending'
 

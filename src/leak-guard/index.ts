@@ -108,12 +108,19 @@ export interface LeakGuardOptions {
    */
   targets?: readonly unknown[]
   /**
-   * Report timers and immediates an invocation started and left pending when it returned
-   * ("fire and forget"), with where they were created and the request data they hold.
-   * Tracked with an `async_hooks` hook enabled only while an invocation is in flight.
-   * Env `LEAK_GUARD_PENDING`. Default `true`. Cost: a call into the hook per async
-   * resource created during an invocation (promises too before Node 24.9), and a short
-   * stack trace (a few µs) per timer or immediate.
+   * Report work an invocation's own code started and left pending when it returned
+   * ("fire and forget"): timers and immediates, file operations, DNS lookups, socket
+   * connections and writes, outgoing HTTP requests still waiting for their response
+   * (`http.request` from Node 22.12, `fetch`), `process.nextTick` callbacks; with where
+   * each was created and the request data it holds. Tracked with an `async_hooks` hook
+   * enabled only while an invocation is in flight, and Node's and undici's diagnostics
+   * channels; `globalThis.fetch` is wrapped (once, passing everything through) to know
+   * its caller. Not seen: an operation a library or Node starts after an `await` of its
+   * own (`fs.promises.writeFile`'s write after its open). Env `LEAK_GUARD_PENDING`. Default
+   * `true`. Cost: a call into the hook per async resource created and per callback run
+   * during an invocation (promises too before Node 24.9), and a short stack trace (a few
+   * µs) per timer, immediate, I/O request or `nextTick` created; stacks are formatted
+   * only for work still pending at the end.
    */
   pending?: boolean
 }

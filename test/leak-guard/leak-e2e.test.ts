@@ -179,6 +179,80 @@ describeWithRuntime.each(BUILDS)('$build', ({ format, packages, file }) => {
     expectNoneInClear(fn, [a])
   })
 
+  describe('fire and forget with I/O', () => {
+    // An audit endpoint on 127.0.0.1 that answers after 300 ms: a request not awaited is
+    // still under way when the handler returns.
+    let audit: Server
+    const audited: string[] = []
+    beforeAll(async () => {
+      audit = createServer((request, response) => {
+        let body = ''
+        request.setEncoding('utf8')
+        request.on('data', (chunk: string) => {
+          body += chunk
+        })
+        request.on('end', () => {
+          audited.push(body)
+          setTimeout(() => response.end('{}'), 300)
+        })
+      })
+      await new Promise<void>((done) => audit.listen(0, '127.0.0.1', done))
+    })
+    afterAll(() => {
+      audit.closeAllConnections()
+      return new Promise<void>((done) => audit.close(() => done()))
+    })
+    const env = () => ({
+      LEAK_GUARD: 'warn',
+      AUDIT_URL: `http://127.0.0.1:${(audit.address() as AddressInfo).port}/audit`,
+    })
+    const site = `${file.replace('.', '\\.')}:\\d+:\\d+`
+
+    test('an HTTP request, a file write and a fetch left pending, named with where they were made', async () => {
+      const fn = await start('forget-io', { env: env() })
+      const [a, b] = [token(), token()]
+      await fn.invoke(post({ kind: 'http', token: a }), { requestId: 'io-http' })
+      await fn.invoke(post({ kind: 'file', token: b }), { requestId: 'io-file' })
+      const c = token()
+      await fn.invoke(post({ kind: 'fetch', token: c }), { requestId: 'io-fetch' })
+      await fn.invoke(post({ kind: 'none', token: token() }), { requestId: 'io-none' })
+      expect(audited.some((body) => body.includes(a))).toBe(true) // it was sent all the same
+      const lines = findings(fn)
+      expect(lines).toContainEqual(
+        expect.stringMatching(
+          new RegExp(
+            `^leakGuard: MEDIUM pending: pending HTTP request POST 127\\.0\\.0\\.1 \\(http\\.request\\) created at ${site}\\.headers\\.authorization \\(as part of a string\\) holds body\\.token = .* of request io-http, still pending after it returned$`,
+          ),
+        ),
+      )
+      expect(lines).toContainEqual(
+        expect.stringMatching(
+          new RegExp(
+            `^leakGuard: MEDIUM pending: pending file operation \\(fs\\.promises\\.writeFile\\) created at ${site} is still pending after request io-file returned$`,
+          ),
+        ),
+      )
+      expect(lines).toContainEqual(
+        expect.stringMatching(
+          new RegExp(
+            `^leakGuard: MEDIUM pending: pending HTTP request POST 127\\.0\\.0\\.1:\\d+ \\(fetch\\) created at ${site}\\.headers\\[\\d+\\] \\(as part of a string\\) holds body\\.token = .* of request io-fetch, still pending after it returned$`,
+          ),
+        ),
+      )
+      expect(lines.filter((line) => line.includes('io-none'))).toEqual([])
+      expectNoneInClear(fn, [a, b, c])
+    })
+
+    test('the same I/O awaited stays silent, keep-alive connection included', async () => {
+      const fn = await start('clean-io', { env: env() })
+      for (let i = 0; i < 4; i++) {
+        const result = await fn.invoke(post({ token: token() }), { requestId: `clean-io-${i}` })
+        expect(result.error).toBeUndefined()
+      }
+      expect(findings(fn)).toEqual([])
+    })
+  })
+
   test('cross-request: a reply with the tenant of a request that has already ended', async () => {
     const fn = await start('tenant', { maxConcurrency: 4, workerCount: 1 })
     const [a, b] = [

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { firstPartySite } from '../../src/leak-guard/pending.js'
+import { creationSite, firstPartySite } from '../../src/leak-guard/pending.js'
 
 const stack = (...frames: string[]) => ['Error', ...frames.map((f) => `    at ${f}`)].join('\n')
 
@@ -65,5 +65,44 @@ describe('in an esbuild bundle', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+})
+
+describe('creationSite: the Node API the first-party code called', () => {
+  test('named after its module, the outermost Node frame nearest the caller', () => {
+    const site = (...frames: string[]) =>
+      creationSite(stack(...frames, 'base (/var/task/index.mjs:9:3)'), '/var/task', undefined)
+    expect(
+      site(
+        'FSReqCallback.emitInitNative (node:internal/async_hooks:207:43)',
+        'Object.open (node:fs:607:15)',
+        'Object.writeFile (node:fs:2439:6)',
+      ),
+    ).toEqual({ site: 'index.mjs:9:3', api: 'fs.writeFile', direct: true })
+    expect(
+      site(
+        'open (node:internal/fs/promises:1346:13)',
+        'Object.writeFile (node:internal/fs/promises:1965:20)',
+      )?.api,
+    ).toBe('fs.promises.writeFile')
+    expect(
+      site(
+        'emitInitScript (node:internal/async_hooks:514:3)',
+        'process.nextTick (node:internal/process/task_queues:143:5)',
+      ),
+    ).toEqual({ site: 'index.mjs:9:3', api: 'process.nextTick', direct: true })
+  })
+
+  test('through a dependency, the call is not direct: Node queued it for the library', () => {
+    const trace = stack(
+      'process.nextTick (node:internal/process/task_queues:143:5)',
+      'flush (/var/task/node_modules/lib/index.js:3:3)',
+      'base (/var/task/index.mjs:9:3)',
+    )
+    expect(creationSite(trace, '/var/task', undefined)).toEqual({
+      site: 'index.mjs:9:3',
+      api: 'process.nextTick',
+      direct: false,
+    })
   })
 })
