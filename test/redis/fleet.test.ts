@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Redis as IoRedis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type FleetEnvironment, startFleet } from '../../bench/lib/fleet.mjs'
+import { type FleetCommand, type FleetEnvironment, startFleet } from '../../bench/lib/fleet.mjs'
 import { buildJs } from '../../scripts/build.mjs'
 import { adminConnection } from './clients.js'
 import { startRedis } from './servers.js'
@@ -134,7 +134,7 @@ describe('single flight across environments (lease)', () => {
     await stopAll(others)
   }, 60_000)
 
-  it('the server down: every invocation is answered by its handler (fail open)', async () => {
+  it('the server down: every invocation is answered, invalidations too (fail open)', async () => {
     const server = await startRedis(6401)
     const prefix = freshPrefix('down')
     const environments = await fleet(3, {
@@ -154,6 +154,24 @@ describe('single flight across environments (lease)', () => {
     // Each environment ran its handler itself (its own single flight: once), without waiting.
     expect(new Set(results.map((result) => result.result?.pid)).size).toBe(3)
     expect(Math.max(...results.map((result) => result.ms))).toBeLessThan(1_500)
+    // Invalidations with the server down: answered, nothing thrown; memory still serves.
+    const [first] = environments as [FleetEnvironment]
+    const commands: FleetCommand[] = [
+      { type: 'delete', id: 'down' },
+      { type: 'invalidateTags', tags: ['item:down'] },
+      { type: 'clear' },
+    ]
+    for (const command of commands) {
+      expect(await first.send(command)).not.toHaveProperty('exited')
+    }
+    const again = await Promise.all(
+      environments.map((environment) =>
+        environment.send({ type: 'invoke', id: 'down', n: 2, budget: 3_000 }),
+      ),
+    )
+    expect(again.flatMap((reply) => reply.results ?? []).filter((r) => !r.ok)).toEqual([])
+    const stats = await Promise.all(environments.map((e) => e.send({ type: 'stats' })))
+    expect(stats.flatMap((reply) => reply.warnings)).toEqual([])
     await stopAll(environments)
   }, 60_000)
 })
