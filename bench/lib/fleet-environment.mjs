@@ -38,6 +38,7 @@ const store = redisStore(client, { prefix, logger: { warn: () => {} } })
 const cache = orcCache({
   key: 'id',
   shared: store,
+  tags: (response) => [`item:${response.id}`],
   logger: { warn: (message) => warnings.push(message) },
 })
 
@@ -67,7 +68,8 @@ const reply = (message) => process.send?.(message)
 
 // Commands: { type: 'invoke', seq, id, n, work?, budget? } runs n concurrent invocations;
 // { type: 'delete', seq, id } deletes a key inside an invocation (as an admin route
-// would, its after hook awaiting the shared tier); { type: 'stats', seq }.
+// would, its after hook awaiting the shared tier); { type: 'invalidateTags', seq, tags } and
+// { type: 'clear', seq } likewise; { type: 'stats', seq }. Entries are tagged `item:<id>`.
 process.on('message', async (command) => {
   if (command.type === 'invoke') {
     const started = performance.now()
@@ -86,6 +88,14 @@ process.on('message', async (command) => {
   } else if (command.type === 'delete') {
     const admin = middy(async () => cache.delete(command.id)).use(cache)
     reply({ seq: command.seq, deleted: await admin({ id: '' }, context(10_000)) })
+  } else if (command.type === 'invalidateTags') {
+    const admin = middy(async () => cache.invalidateTags(command.tags)).use(cache)
+    await admin({ id: '' }, context(10_000))
+    reply({ seq: command.seq })
+  } else if (command.type === 'clear') {
+    const admin = middy(async () => cache.clear()).use(cache)
+    await admin({ id: '' }, context(10_000))
+    reply({ seq: command.seq })
   } else if (command.type === 'stats') {
     reply({ seq: command.seq, stats: cache.stats(), store: store.stats(), warnings })
   }

@@ -10,6 +10,8 @@ export interface InvokeResult {
 export type FleetCommand =
   | { type: 'invoke'; id: string; n: number; work?: number; budget?: number }
   | { type: 'delete'; id: string }
+  | { type: 'invalidateTags'; tags: string[] }
+  | { type: 'clear' }
   | { type: 'stats' }
 
 export interface FleetReply {

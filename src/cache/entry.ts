@@ -41,6 +41,10 @@ export interface Entry {
   readonly etag: string | undefined
   /** VARY: the request headers the stored responses vary on (lower-case, sorted). */
   readonly vary: readonly string[] | undefined
+  /** The fleet generation its handler started at (fleet-wide invalidation; 0 without it). */
+  readonly gen: number
+  /** The tags the `tags` option gave it, if any (tag invalidation). */
+  readonly tags: readonly string[] | undefined
 }
 
 /** Fixed cost of one entry in lru-cache and our record, in bytes (measured roughly). */

@@ -58,6 +58,8 @@ interface Pending {
   sharedDown: boolean
   /** The token of the lease this invocation holds on `key` (single flight across environments). */
   lease: string | undefined
+  /** The fleet generation read when the lookup began: what it stores is stored under it. */
+  readonly gen: number
 }
 
 /** Waiting for a concurrent miss when the context cannot say how much time is left. */
@@ -91,6 +93,7 @@ export const orcCache = <
   for (const [name, value, form] of [
     ['cacheable', cacheable, 'a function (response, request) => boolean'],
     ['onEvent', onEvent ?? passThrough, 'a function (type, key) => void'],
+    ['tags', options.tags ?? passThrough, 'a function (response, request) => string[]'],
     [
       'logger',
       (logger as Partial<WarnLogger> | null)?.warn,
@@ -129,7 +132,8 @@ export const orcCache = <
     : undefined
 
   const { ttl, maxEntryBytes, staleIfError, negativeTtl, methods, header, singleFlight } = resolved
-  const { lease, leaseWait } = resolved
+  const { lease, leaseWait, syncInterval } = resolved
+  const tagsOf = options.tags
   const httpRules = { ttl, negativeTtl }
   const shareWhenPublic = resolved.authenticated === 'shared-when-public'
 
@@ -143,6 +147,17 @@ export const orcCache = <
   })
 
   const shared = resolved.enabled ? checkShared(options.shared) : undefined
+  const fleetWide =
+    shared !== undefined &&
+    syncInterval > 0 &&
+    typeof shared.sync === 'function' &&
+    typeof shared.invalidate === 'function'
+  /**
+   * When the fleet's invalidations are next read (cache clock): the first lookup
+   * reads them; never without fleet-wide invalidation. A hit in memory compares it
+   * with the time it has already taken, and nothing more.
+   */
+  let nextSync = fleetWide ? 0 : Number.POSITIVE_INFINITY
   const now = () => performance.now()
   /** The two-tier driver, once `shared.ts` has loaded (only when a `shared` option is given). */
   let l2: SharedDriver | undefined
@@ -161,6 +176,7 @@ export const orcCache = <
           maxEntryBytes,
           now,
           onFailure: (error) => logFailure('the shared tier', error, 'it was skipped'),
+          fleetWide,
         })
       },
       (error: unknown) => {
@@ -191,10 +207,23 @@ export const orcCache = <
     delete: (key: KeyValue | readonly KeyValue[]): boolean => {
       const base = normaliseKey(key)
       if (base === undefined) return false
-      onL2((driver) => driver.deleteFamily(base))
+      onL2((driver) => {
+        driver.deleteFamily(base)
+        driver.invalidateKeys([base])
+      })
       return l1.deleteFamily(base)
     },
-    clear: (): void => l1.clear(),
+    clear: (): void => {
+      l1.clear()
+      onL2((driver) => driver.invalidateAll())
+    },
+    invalidateTags: (tags: readonly string[]): void => {
+      const list = checkTags(tags)
+      if (list === undefined)
+        throw new TypeError('invalidateTags takes an array of non-empty strings')
+      l1.deleteTagged(new Set(list))
+      onL2((driver) => driver.invalidateTags(list))
+    },
   }
 
   if (!resolved.enabled) return { name: 'orcCache', before: passThrough, ...controls }
@@ -234,7 +263,7 @@ export const orcCache = <
   const find = (key: string, http: HttpRequest | undefined, at: number): Entry | undefined =>
     findSync(l1, key, http, at)
 
-  const lookup = (request: Req): void | Promise<void> => {
+  const lookup = (request: Req, sharedDown: boolean): void | Promise<void> => {
     const http = readHttp(request.event) as HttpRequest | undefined
     let key: string | undefined
     if (http !== undefined && !methods.has(http.method)) {
@@ -263,6 +292,8 @@ export const orcCache = <
       if (http.credentials !== undefined) key = principalKey(base, http.credentials)
     }
     const at = now()
+    // Fleet-wide invalidation: once per syncInterval, read the fleet's log first.
+    if (at >= nextSync) return syncThenLookup(request)
     let stale: Entry | undefined
     if (!noCache) {
       if (http?.credentials !== undefined && shareWhenPublic) {
@@ -286,6 +317,7 @@ export const orcCache = <
       noStore,
       sharedDown: false,
       lease: undefined,
+      gen: l2?.fleet.generation ?? 0,
     }
     ;(request.internal as Internal)[pendingSlot] = pending
     if (singleFlight) {
@@ -294,7 +326,8 @@ export const orcCache = <
       const remaining = request.context?.getRemainingTimeInMillis?.()
       pending.flight = flights.lead(key, at + (remaining ?? DEFAULT_WAIT_MS * 2))
     }
-    if (shared !== undefined && !noCache && !l2Failed) {
+    pending.sharedDown = sharedDown
+    if (shared !== undefined && !noCache && !l2Failed && !sharedDown) {
       if (l2 !== undefined) return sharedLookup(request, pending, l2)
       // The first invocations may arrive before the driver has loaded.
       return (l2Loading as Promise<void>).then(() =>
@@ -324,7 +357,7 @@ export const orcCache = <
     const { key, base, http } = pending
     const withBase = key !== base && shareWhenPublic ? base : undefined
     try {
-      const found = await driver.lookup(key, withBase, http)
+      const found = await driver.lookup(key, withBase, http, base)
       if (found !== undefined) return answerShared(request, pending, found)
       pending.sharedDown = !driver.healthy()
       if (lease > 0 && !pending.sharedDown && driver.leases) {
@@ -334,7 +367,7 @@ export const orcCache = <
           emit?.('wait', key)
           const remaining = request.context?.getRemainingTimeInMillis?.()
           const deadline = now() + (remaining ?? DEFAULT_WAIT_MS * 2) * leaseWait
-          const outcome = await driver.waitForLease(key, withBase, http, lease, deadline)
+          const outcome = await driver.waitForLease(key, withBase, http, base, lease, deadline)
           if (Array.isArray(outcome)) return answerShared(request, pending, outcome)
           taken = outcome
         }
@@ -383,9 +416,23 @@ export const orcCache = <
     miss(pending.key)
   }
 
-  const cacheLookup = (request: Req): void | Promise<void> => {
+  /** Reads the fleet's invalidations (the invocation that finds them due waits), then looks up. */
+  const syncThenLookup = async (request: Req): Promise<void> => {
+    nextSync = now() + syncInterval
+    if (l2 === undefined && l2Loading !== undefined) await l2Loading
+    if (l2 === undefined) {
+      nextSync = Number.POSITIVE_INFINITY // the driver failed to load: memory only
+      return cacheLookup(request)
+    }
+    const ok = await l2.sync()
+    nextSync = now() + syncInterval
+    // A failing read of the log: this invocation does not also wait for a lookup there.
+    return cacheLookup(request, !ok)
+  }
+
+  const cacheLookup = (request: Req, sharedDown = false): void | Promise<void> => {
     try {
-      return lookup(request)
+      return lookup(request, sharedDown)
     } catch (error) {
       logFailure('a lookup', error, 'the invocation went on uncached')
     }
@@ -400,10 +447,21 @@ export const orcCache = <
 
   /** Stores `response` (and starts writing it to the shared tier); returns whether it was stored. */
   const storeResponse = (pending: Pending, response: TResult, request: Req): boolean => {
-    const allowed = cacheable(
-      response,
-      request as unknown as Request<TEvent, TResult, Error, Context>,
-    )
+    const userRequest = request as unknown as Request<TEvent, TResult, Error, Context>
+    const allowed = cacheable(response, userRequest)
+    let tags: readonly string[] | undefined
+    if (allowed && tagsOf !== undefined) {
+      tags = checkTags(tagsOf(response, userRequest))
+      if (tags === undefined) {
+        return reject(
+          pending.key,
+          'tags',
+          'the tags option gave no array of non-empty strings: a response was not cached',
+        )
+      }
+    }
+    // Invalidated (its key, a tag, everything) after this invocation began: not stored.
+    if (l2 !== undefined && !l2.fleet.isCurrent(pending.gen, pending.base, tags)) return false
     const plan = planStore({
       key: pending.key,
       base: pending.base,
@@ -416,6 +474,8 @@ export const orcCache = <
       staleIfError,
       shareWhenPublic,
       at: now(),
+      gen: pending.gen,
+      tags: tags !== undefined && tags.length > 0 ? tags : undefined,
     })
     if (!plan.ok) return reject(plan.key, plan.code, plan.message)
     const marker = writePlan(l1, plan, plan.vary && l1.peek(plan.markerKey))
@@ -458,10 +518,12 @@ export const orcCache = <
     if (!invalidates(statusOf(response))) return
     try {
       const own = userKey ? userKey(request.event, request.context) : undefined
-      for (const key of invalidationKeys(http, response ?? {}, own, !userKey)) {
+      const keys = invalidationKeys(http, response ?? {}, own, !userKey)
+      for (const key of keys) {
         onL2((driver) => driver.deleteFamily(key))
         l1.deleteFamily(key)
       }
+      onL2((driver) => driver.invalidateKeys(keys))
     } catch (error) {
       logFailure('invalidating after an unsafe method', error, 'entries were kept')
     }
@@ -532,3 +594,9 @@ export const orcCache = <
 }
 
 const passThrough = (): undefined => undefined
+
+/** `tags` as given when it is an array of non-empty strings, else `undefined`. */
+const checkTags = (tags: unknown): readonly string[] | undefined =>
+  Array.isArray(tags) && tags.every((tag) => typeof tag === 'string' && tag !== '')
+    ? (tags as readonly string[])
+    : undefined

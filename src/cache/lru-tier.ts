@@ -73,6 +73,15 @@ export class LruTier implements SyncTier {
     return found
   }
 
+  /** Removes every entry carrying one of `tags` (a scan of memory; tag invalidation only). */
+  deleteTagged(tags: ReadonlySet<string>): void {
+    const gone: string[] = []
+    for (const [key, entry] of this.#lru.entries()) {
+      if (entry.tags?.some((tag) => tags.has(tag))) gone.push(key)
+    }
+    for (const key of gone) this.#lru.delete(key)
+  }
+
   clear(): void {
     this.#lru.clear()
   }

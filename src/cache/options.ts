@@ -263,6 +263,34 @@ export interface OrcCacheOptions<TEvent = unknown, TResult = unknown, TContext =
    */
   leaseWait?: number
   /**
+   * Fleet-wide invalidation, with a `shared` tier that keeps an invalidation log
+   * (`redisStore` does): at most once per this many milliseconds, on an invocation
+   * that finds the interval passed, the environment reads the fleet's invalidations
+   * since its last read (one round trip, awaited by that invocation) and drops what
+   * they name from memory. `delete(key)`, `clear()`, `invalidateTags()` and the
+   * invalidation after an unsafe method then take effect in every environment within
+   * this interval plus one round trip (while the shared tier answers). `0` turns it off.
+   *
+   * Cost: on a hit in memory, one comparison of a timestamp already taken; one round
+   * trip per environment per interval (a `ZRANGEBYSCORE`), on the invocation that
+   * finds it due; one `EVAL` per invalidation.
+   *
+   * Env: `ORC_CACHE_SYNC_INTERVAL` (also `500ms`, `2s`).
+   * @default 1_000 (1 s)
+   */
+  syncInterval?: number
+  /**
+   * Labels a stored response with tags, for the cache's `invalidateTags(tags)`:
+   * `(response, request) => string[]`, e.g. `(response) => [\`product:${response.id}\`]`.
+   * Called once per stored response; a throw or a value that is not an array of
+   * non-empty strings means the response is not stored (logged once). Tags travel
+   * with the entry to the shared tier.
+   *
+   * Cost: the function, on each store; a scan of memory when a tag is invalidated.
+   * @default none
+   */
+  tags?: (response: TResult, request: Request<TEvent, TResult, Error, Context>) => readonly string[]
+  /**
    * `false` makes the middleware a pass-through. The environment variable
    * `ORC_CACHE_ENABLED=false` is an operator's kill switch: it turns the cache
    * off whatever this option says.
@@ -285,6 +313,8 @@ export const defaults = {
   lease: 10_000,
   /** Share of its remaining time a lease waiter waits. */
   leaseWait: 0.5,
+  /** How often (ms) an environment reads the fleet's invalidations, at most. */
+  syncInterval: 1_000,
 } as const
 
 const DEFAULT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD'])
@@ -307,6 +337,7 @@ export interface ResolvedCacheOptions {
   singleFlight: boolean
   lease: number
   leaseWait: number
+  syncInterval: number
 }
 
 const AUTHENTICATED_MODES = ['per-principal', 'shared-when-public'] as const
@@ -409,5 +440,6 @@ export const resolveCacheOptions = (
       (raw, source) => parseNumberInRange(raw, source, 0, 1),
       defaults.leaseWait,
     ),
+    syncInterval: setting('syncInterval', parseDuration, defaults.syncInterval),
   }
 }

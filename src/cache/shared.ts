@@ -14,13 +14,14 @@
  * left running while the environment is frozen.
  */
 import { ENTRY_OVERHEAD_BYTES, type Entry, HTTP, VARY } from './entry.js'
+import { CLEAR_MEMBER, FleetState, keyMember, tagMember } from './fleet.js'
 import { type HttpRequest, headerOf } from './http.js'
 import { isFresh, variantKey } from './lookup.js'
 import type { LruTier } from './lru-tier.js'
 import { parseHttpDate } from './rules.js'
 import { snapshot, stringBytes } from './snapshot.js'
 import type { StorePlan } from './store.js'
-import type { SharedRecord, SharedTier } from './tier.js'
+import type { FleetLog, SharedRecord, SharedTier } from './tier.js'
 
 /** A record for the shared tier, from an L1 entry; `at` and `epoch` are the two clocks now. */
 export const toShared = (entry: Entry, at: number, epoch: number): SharedRecord => ({
@@ -31,6 +32,8 @@ export const toShared = (entry: Entry, at: number, epoch: number): SharedRecord 
   shareable: entry.shareable,
   etag: entry.etag,
   vary: entry.vary,
+  gen: entry.gen,
+  tags: entry.tags,
 })
 
 /** The `Last-Modified` (else `Date`) of a stored HTTP response, as the L1 would record it. */
@@ -65,6 +68,8 @@ export const fromShared = (
     shareable: record.shareable,
     etag: record.etag,
     vary: record.vary,
+    gen: record.gen ?? 0,
+    tags: record.tags,
   }
 }
 
@@ -77,6 +82,8 @@ export interface SharedDriverOptions {
   readonly now: () => number
   /** Called with what a shared tier threw or rejected with (it should not). */
   readonly onFailure: (error: unknown) => void
+  /** Fleet-wide invalidation is on (`syncInterval` > 0 and the tier keeps a log). */
+  readonly fleetWide: boolean
 }
 
 export class SharedDriver {
@@ -87,6 +94,8 @@ export class SharedDriver {
   readonly #inFlight = new Set<Promise<unknown>>()
   /** Records written and confirmed. */
   stores = 0
+  /** What the fleet invalidated, as far as this environment has read (fleet-wide invalidation). */
+  readonly fleet = new FleetState()
 
   constructor(options: SharedDriverOptions) {
     this.#options = options
@@ -105,7 +114,15 @@ export class SharedDriver {
   }
 
   /** Copies a fresh record into the L1 (when it fits) and returns it as an L1 entry. */
-  #fill(key: string, record: SharedRecord, at: number, epoch: number): Entry | undefined {
+  #fill(
+    key: string,
+    family: string,
+    record: SharedRecord,
+    at: number,
+    epoch: number,
+  ): Entry | undefined {
+    // Written before an invalidation of its key, one of its tags or everything: stale.
+    if (!this.fleet.isCurrent(record.gen ?? 0, family, record.tags)) return undefined
     const { maxEntryBytes, staleIfError } = this.#options
     let value = record.value
     let bytes = stringBytes(key) + ENTRY_OVERHEAD_BYTES
@@ -129,13 +146,17 @@ export class SharedDriver {
   }
 
   /** The fresh entry for `key` in the shared tier, following a Vary marker, copied into the L1. */
-  async #find(key: string, http: HttpRequest | undefined): Promise<Entry | undefined> {
+  async #find(
+    key: string,
+    family: string,
+    http: HttpRequest | undefined,
+  ): Promise<Entry | undefined> {
     const record = await this.#get(key)
     if (record === undefined) return undefined
     const { now } = this.#options
     let at = now()
     let epoch = Date.now()
-    const found = this.#fill(key, record, at, epoch)
+    const found = this.#fill(key, family, record, at, epoch)
     if (found?.kind !== VARY) return found
     const variant = variantKey(found, key, http, at)
     if (variant === undefined) return undefined
@@ -143,24 +164,29 @@ export class SharedDriver {
     if (stored === undefined || stored.kind === VARY) return undefined
     at = now()
     epoch = Date.now()
-    return this.#fill(variant, stored, at, epoch)
+    return this.#fill(variant, family, stored, at, epoch)
   }
 
   /**
    * Looks `key` up in the shared tier. With `base` (an authenticated request
    * under `shared-when-public`), the entry stored for everyone under `base` is
-   * read at the same time and wins when it is shareable.
+   * read at the same time and wins when it is shareable. `family` is the base key
+   * of both (what `delete` and fleet-wide invalidation name).
    */
   async lookup(
     key: string,
     base: string | undefined,
     http: HttpRequest | undefined,
+    family: string,
   ): Promise<[Entry, string] | undefined> {
     if (base === undefined) {
-      const entry = await this.#find(key, http)
+      const entry = await this.#find(key, family, http)
       return entry === undefined ? undefined : [entry, key]
     }
-    const [shared, own] = await Promise.all([this.#find(base, http), this.#find(key, http)])
+    const [shared, own] = await Promise.all([
+      this.#find(base, family, http),
+      this.#find(key, family, http),
+    ])
     if (shared?.shareable) return [shared, base]
     return own === undefined ? undefined : [own, key]
   }
@@ -251,6 +277,7 @@ export class SharedDriver {
     key: string,
     base: string | undefined,
     http: HttpRequest | undefined,
+    family: string,
     ttl: number,
     deadline: number,
   ): Promise<[Entry, string] | string | undefined> {
@@ -259,14 +286,14 @@ export class SharedDriver {
     while (now() + delay < deadline) {
       await new Promise((resolve) => setTimeout(resolve, delay))
       delay = Math.min(100, Math.ceil(delay * 1.5))
-      const found = await this.lookup(key, base, http)
+      const found = await this.lookup(key, base, http, family)
       if (found !== undefined) return found
       if (!this.healthy()) return undefined
       const taken = await this.acquire(key, ttl)
       if (taken === undefined) return undefined
       if (taken !== false) {
         // The holder may have written and released between our read and our lease: look once more.
-        const late = await this.lookup(key, base, http)
+        const late = await this.lookup(key, base, http, family)
         if (late === undefined) return taken
         this.release(key, taken)
         return late
@@ -287,6 +314,65 @@ export class SharedDriver {
         writes === undefined
           ? release.call(this.#shared, key, token)
           : writes.then(() => release.call(this.#shared, key, token)),
+      )
+    } catch (error) {
+      this.#options.onFailure(error)
+    }
+  }
+
+  /** Whether the tier keeps the fleet's invalidation log (`sync` and `invalidate`). */
+  get syncs(): boolean {
+    return typeof this.#shared.sync === 'function' && typeof this.#shared.invalidate === 'function'
+  }
+
+  /**
+   * Reads the fleet's invalidations since the last read (one round trip) and drops
+   * from memory what they name. A failure is reported and changes nothing: memory
+   * keeps serving, and the next interval reads again. Resolves whether the read
+   * succeeded.
+   */
+  async sync(): Promise<boolean> {
+    let log: FleetLog | undefined
+    try {
+      const read = this.#shared.sync as NonNullable<SharedTier['sync']>
+      log = await read.call(this.#shared, this.fleet.generation)
+    } catch (error) {
+      this.#options.onFailure(error)
+    }
+    if (log === undefined) return false
+    const drops = this.fleet.apply(log)
+    if (drops.all) {
+      this.#l1.clear()
+      return true
+    }
+    for (const base of drops.keys) this.#l1.deleteFamily(base)
+    if (drops.tags.size > 0) this.#l1.deleteTagged(drops.tags)
+    return true
+  }
+
+  /** Starts invalidating the families of `bases` fleet-wide (with `syncInterval`). */
+  invalidateKeys(bases: readonly string[]): void {
+    if (this.#options.fleetWide && bases.length > 0) this.#invalidate(bases.map(keyMember))
+  }
+
+  /** Starts invalidating the entries tagged with any of `tags` fleet-wide. */
+  invalidateTags(tags: readonly string[]): void {
+    if (this.#options.fleetWide && tags.length > 0) this.#invalidate(tags.map(tagMember))
+  }
+
+  /** Starts invalidating everything fleet-wide (`clear()`). */
+  invalidateAll(): void {
+    if (this.#options.fleetWide) this.#invalidate([CLEAR_MEMBER])
+  }
+
+  /** Starts recording invalidations (log members, see `fleet.ts`) for the whole fleet. */
+  #invalidate(members: readonly string[]): void {
+    const record = this.#shared.invalidate as NonNullable<SharedTier['invalidate']>
+    try {
+      this.#track(
+        record.call(this.#shared, members).then((generation) => {
+          if (generation !== undefined) this.fleet.noteOwn(members, generation)
+        }),
       )
     } catch (error) {
       this.#options.onFailure(error)

@@ -39,6 +39,10 @@ export interface StoreInput {
   readonly shareWhenPublic: boolean
   /** The cache's clock now (ms). */
   readonly at: number
+  /** The fleet generation the invocation started at (0 without fleet-wide invalidation). */
+  readonly gen: number
+  /** The response's tags (the `tags` option), if any. */
+  readonly tags: readonly string[] | undefined
 }
 
 /** A record to write, and the Vary marker to write before it. */
@@ -106,6 +110,8 @@ export const planStore = (input: StoreInput): StorePlan | StoreRefusal => {
     shareable: decision?.shareable === true,
     etag: decision?.etag,
     vary: undefined,
+    gen: input.gen,
+    tags: input.tags,
   }
   const vary = http !== undefined ? decision?.vary : undefined
   return {

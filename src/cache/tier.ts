@@ -59,6 +59,14 @@ export interface SharedRecord {
   readonly shareable: boolean
   readonly etag: string | undefined
   readonly vary: readonly string[] | undefined
+  /**
+   * The fleet generation the writer had seen when its handler started (fleet-wide
+   * invalidation): the record is stale once its key, one of its tags, or everything
+   * was invalidated at a later generation. Absent: generation 0.
+   */
+  readonly gen?: number
+  /** The tags the `tags` option gave the response (tag invalidation). */
+  readonly tags?: readonly string[]
 }
 
 /**
@@ -91,4 +99,27 @@ export interface SharedTier {
   lease?(key: string, token: string, ttlMs: number): Promise<boolean | undefined>
   /** Optional, with `lease`: releases the lease on `key` if it still holds `token`. */
   release?(key: string, token: string): Promise<boolean | undefined>
+  /**
+   * Optional, for fleet-wide invalidation (`syncInterval`): the invalidations recorded
+   * at generations after `since`, in one round trip; `undefined` on failure.
+   */
+  sync?(since: number): Promise<FleetLog | undefined>
+  /**
+   * Optional, with `sync`: records that `members` (opaque strings) are invalidated, at
+   * one new generation, which it resolves; `undefined` on failure.
+   */
+  invalidate?(members: readonly string[]): Promise<number | undefined>
+}
+
+/** What {@link SharedTier.sync} reads: the fleet's invalidation log after a generation. */
+export interface FleetLog {
+  /** The fleet's current generation (the `since` asked when nothing changed). */
+  readonly generation: number
+  /**
+   * Invalidations older than this generation were dropped from the log (it is
+   * bounded): a reader that had not seen them must drop everything older. 0: none dropped.
+   */
+  readonly floor: number
+  /** Each invalidation after `since`: the member, and the generation it was made at. */
+  readonly entries: readonly (readonly [member: string, generation: number])[]
 }

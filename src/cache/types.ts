@@ -52,10 +52,23 @@ export interface OrcCacheMiddleware<
    *
    * With a `shared` tier, the key and the derived keys this environment holds
    * are deleted there too; the `after` hook of the current invocation awaits it.
-   * Entries other environments stored per principal or per `Vary` values are not
-   * found there and live until their TTL (see the README).
+   * With fleet-wide invalidation (`syncInterval`, on by default with `redisStore`),
+   * every environment stops serving the key and its derived entries (from memory
+   * or the shared tier) within `syncInterval` plus one round trip.
    */
   delete(key: KeyValue | readonly KeyValue[]): boolean
-  /** Drops every entry in memory (the counters are kept); the `shared` tier is left as it is. */
+  /**
+   * Drops every entry in memory (the counters are kept). With fleet-wide
+   * invalidation, every environment does, and what the shared tier holds is stale
+   * for all; without it, the shared tier is left as it is.
+   */
   clear(): void
+  /**
+   * Makes every entry stored with any of `tags` (the `tags` option) stale: in
+   * memory at once, and with fleet-wide invalidation in every environment and the
+   * shared tier within `syncInterval` plus one round trip, without scanning the
+   * shared tier's keys.
+   * @throws {TypeError} when `tags` is not an array of non-empty strings.
+   */
+  invalidateTags(tags: readonly string[]): void
 }

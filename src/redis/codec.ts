@@ -9,11 +9,14 @@
  * | 1     | magic `0x6f` (`o`)                                               |
  * | 1     | format version (1)                                               |
  * | 1     | kind: 0 plain result, 1 HTTP response, 2 Vary marker             |
- * | 1     | flags: 1 shareable, 2 ETag, 4 Vary, 8 value, 16 body apart       |
+ * | 1     | flags: 1 shareable, 2 ETag, 4 Vary, 8 value, 16 body apart,      |
+ * |       | 32 generation, 64 tags                                           |
  * | 8     | storedAt, float64 (ms since the epoch)                           |
  * | 8     | expiresAt, float64 (ms since the epoch)                          |
  * | 4 + n | ETag, UTF-8 (flag 2)                                             |
  * | 2 + … | Vary: count, then each name as 2 bytes of length + UTF-8 (flag 4) |
+ * | 8     | generation, float64 (flag 32; fleet-wide invalidation)            |
+ * | 2 + … | tags: count, then each as 2 bytes of length + UTF-8 (flag 64)     |
  * | 4 + n | value as JSON, UTF-8 (flag 8)                                    |
  * | 4 + n | an HTTP response's string body, UTF-8, unescaped (flag 16)       |
  *
@@ -45,7 +48,9 @@ const HAS_ETAG = 2
 const HAS_VARY = 4
 const HAS_VALUE = 8
 const BODY_APART = 16
-const KNOWN_FLAGS = SHAREABLE | HAS_ETAG | HAS_VARY | HAS_VALUE | BODY_APART
+const HAS_GEN = 32
+const HAS_TAGS = 64
+const KNOWN_FLAGS = SHAREABLE | HAS_ETAG | HAS_VARY | HAS_VALUE | BODY_APART | HAS_GEN | HAS_TAGS
 const HEADER_BYTES = 20
 const MAX_VARY = 0xffff
 
@@ -98,6 +103,23 @@ export const encodeEntry = (entry: SharedEntry, maxBytes: number): Buffer | Enco
     }
     flags |= HAS_VARY
   }
+  const gen = entry.gen
+  if (gen !== undefined) {
+    if (!(gen >= 0 && gen <= Number.MAX_SAFE_INTEGER)) return 'not-json'
+    size += 8
+    flags |= HAS_GEN
+  }
+  const tags = entry.tags
+  if (tags !== undefined && tags.length > 0) {
+    if (tags.length > MAX_VARY) return 'too-large'
+    size += 2
+    for (const tag of tags) {
+      const length = Buffer.byteLength(tag)
+      if (length === 0 || length > 0xffff) return 'too-large'
+      size += 2 + length
+    }
+    flags |= HAS_TAGS
+  }
   let jsonBytes = 0
   if (json !== undefined) {
     jsonBytes = Buffer.byteLength(json)
@@ -125,6 +147,20 @@ export const encodeEntry = (entry: SharedEntry, maxBytes: number): Buffer | Enco
     at += 2
     for (const name of vary) {
       const length = out.write(name, at + 2)
+      out.writeUInt16LE(length, at)
+      at += 2 + length
+    }
+  }
+  if ((flags & HAS_GEN) !== 0) {
+    out.writeDoubleLE(gen as number, at)
+    at += 8
+  }
+  if ((flags & HAS_TAGS) !== 0) {
+    const list = tags as readonly string[]
+    out.writeUInt16LE(list.length, at)
+    at += 2
+    for (const tag of list) {
+      const length = out.write(tag, at + 2)
       out.writeUInt16LE(length, at)
       at += 2 + length
     }
@@ -160,6 +196,8 @@ export const decodeEntry = (bytes: unknown): SharedEntry | undefined => {
   let at = HEADER_BYTES
   let etag: string | undefined
   let vary: string[] | undefined
+  let gen: number | undefined
+  let tags: string[] | undefined
   let value: unknown
   try {
     if ((flags & HAS_ETAG) !== 0) {
@@ -178,6 +216,24 @@ export const decodeEntry = (bytes: unknown): SharedEntry | undefined => {
         at += 2
         if (length === 0 || at + length > end) return undefined
         vary[i] = bytes.toString('utf8', at, at + length)
+        at += length
+      }
+    }
+    if ((flags & HAS_GEN) !== 0) {
+      gen = bytes.readDoubleLE(at)
+      at += 8
+      if (!(gen >= 0 && gen <= Number.MAX_SAFE_INTEGER)) return undefined
+    }
+    if ((flags & HAS_TAGS) !== 0) {
+      const count = bytes.readUInt16LE(at)
+      at += 2
+      if (count === 0) return undefined
+      tags = new Array<string>(count)
+      for (let i = 0; i < count; i++) {
+        const length = bytes.readUInt16LE(at)
+        at += 2
+        if (length === 0 || at + length > end) return undefined
+        tags[i] = bytes.toString('utf8', at, at + length)
         at += length
       }
     }
@@ -208,7 +264,7 @@ export const decodeEntry = (bytes: unknown): SharedEntry | undefined => {
   if (kind === KIND_HTTP && !(isRecord(value) && typeof value.statusCode === 'number')) {
     return undefined
   }
-  return {
+  const entry: { -readonly [K in keyof SharedEntry]: SharedEntry[K] } = {
     kind: kind as SharedEntry['kind'],
     value,
     storedAt,
@@ -217,4 +273,7 @@ export const decodeEntry = (bytes: unknown): SharedEntry | undefined => {
     etag,
     vary,
   }
+  if (gen !== undefined) entry.gen = gen
+  if (tags !== undefined) entry.tags = tags
+  return entry
 }

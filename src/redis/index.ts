@@ -17,6 +17,7 @@
  * The client stays yours: the store sends commands through it and never
  * closes it, selects a database, names it or listens to its events.
  */
+import type { FleetLog } from '../cache/tier.js'
 import { connectionOf, type RedisConnection } from './client.js'
 import { decodeEntry, encodeEntry, type SharedEntry } from './codec.js'
 import { BAD_VALUE, createGuard, FAILED, type GuardStats, WRONG_REPLY } from './guard.js'
@@ -98,6 +99,17 @@ export interface RedisStore {
    * `undefined` on failure (the lease then expires on its own).
    */
   release(key: string, token: string): Promise<boolean | undefined>
+  /**
+   * One `ZRANGEBYSCORE <prefix>orc:sync:v1 (since +inf WITHSCORES`: the fleet's
+   * invalidations after generation `since`, its current generation and the log's
+   * floor; `undefined` on failure.
+   */
+  sync(since: number): Promise<FleetLog | undefined>
+  /**
+   * One `EVAL` that records `members` at a new generation in the log (kept to
+   * 10,000 entries); resolves the generation, or `undefined` on failure.
+   */
+  invalidate(members: readonly string[]): Promise<number | undefined>
   /** The server-side key of `key`: the prefix, the format version, then `key`. */
   keyOf(key: string): string
   /** The server-side key of the lease on `key` (never the key of an entry). */
@@ -116,6 +128,29 @@ export interface RedisStore {
 export const KEY_VERSION = 'orc:v1:'
 /** Before the key of a lease (never the start of an entry's key, which has {@link KEY_VERSION}). */
 const LEASE_PREFIX = 'orc:lease:'
+
+/** The sorted set of the fleet's invalidations (fleet-wide invalidation). */
+const SYNC_KEY = 'orc:sync:v1'
+/** In the sorted set: the current generation, and the generation below which entries were dropped. */
+const GENERATION = '#'
+const FLOOR = '_'
+/** Most invalidations kept in the log before the oldest are dropped (folded into its floor). */
+const SYNC_LOG_ENTRIES = 10_000
+
+/**
+ * Records ARGV[1..n-1] at one new generation (ZINCRBY of the generation member), then
+ * keeps the log to ARGV[n] entries: the oldest are dropped and the floor member takes
+ * the generation of the newest dropped. Resolves the new generation.
+ */
+const INVALIDATE_SCRIPT = `local g = redis.call('ZINCRBY', KEYS[1], 1, '${GENERATION}')
+for i = 1, #ARGV - 1 do redis.call('ZADD', KEYS[1], g, ARGV[i]) end
+local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[#ARGV])
+if excess > 0 then
+  local gone = redis.call('ZRANGE', KEYS[1], 0, excess - 1, 'WITHSCORES')
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, excess - 1)
+  redis.call('ZADD', KEYS[1], gone[#gone], '${FLOOR}')
+end
+return g`
 
 /** Deletes KEYS[1] only if it holds ARGV[1]: a lease released by its holder only. */
 const RELEASE_SCRIPT =
@@ -136,6 +171,35 @@ const acceptTaken = (reply: unknown) =>
   reply === null || reply === undefined ? false : isOk(reply) ? true : WRONG_REPLY
 
 const acceptReleased = (reply: unknown) => (typeof reply === 'number' ? reply === 1 : WRONG_REPLY)
+
+const text = (value: unknown): string | undefined =>
+  Buffer.isBuffer(value) ? value.toString() : typeof value === 'string' ? value : undefined
+
+const generationOf = (value: unknown): number | undefined => {
+  const n = typeof value === 'number' ? value : Number(text(value))
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined
+}
+
+/** A ZRANGEBYSCORE … WITHSCORES reply: flat pairs (RESP2) or nested ones (RESP3, glide). */
+const acceptLog = (since: number) => (reply: unknown) => {
+  if (!Array.isArray(reply)) return WRONG_REPLY
+  const flat = reply.length > 0 && Array.isArray(reply[0]) ? reply.flat() : reply
+  if (flat.length % 2 !== 0) return WRONG_REPLY
+  let generation = since
+  let floor = 0
+  const entries: [string, number][] = []
+  for (let i = 0; i < flat.length; i += 2) {
+    const member = text(flat[i])
+    const at = generationOf(flat[i + 1])
+    if (member === undefined || at === undefined) return WRONG_REPLY
+    if (member === GENERATION) generation = Math.max(generation, at)
+    else if (member === FLOOR) floor = at
+    else entries.push([member, at])
+  }
+  return { generation, floor, entries }
+}
+
+const acceptGeneration = (reply: unknown) => generationOf(reply) ?? WRONG_REPLY
 
 const acceptCounts = (replies: unknown) => {
   let removed = 0
@@ -218,6 +282,19 @@ export const redisStore = (client: unknown, options: RedisStoreOptions = {}): Re
     return released === FAILED ? undefined : released
   }
 
+  const syncKey = prefix + SYNC_KEY
+  const sync = async (since: number) => {
+    const args = ['ZRANGEBYSCORE', syncKey, `(${since}`, '+inf', 'WITHSCORES']
+    const log = await guard.run('a sync (ZRANGEBYSCORE)', () => send(args), acceptLog(since), true)
+    return log === FAILED ? undefined : log
+  }
+
+  const invalidate = async (members: readonly string[]) => {
+    const args = ['EVAL', INVALIDATE_SCRIPT, '1', syncKey, ...members, String(SYNC_LOG_ENTRIES)]
+    const at = await guard.run('an invalidation', () => send(args), acceptGeneration, false)
+    return at === FAILED ? undefined : at
+  }
+
   return {
     library: connection.library,
     options: Object.freeze({ ...resolved }),
@@ -226,6 +303,8 @@ export const redisStore = (client: unknown, options: RedisStoreOptions = {}): Re
     delete: remove,
     lease,
     release,
+    sync,
+    invalidate,
     keyOf,
     leaseKeyOf: (key: string) => leasePrefix + key,
     stats: () => ({ ...counters, ...guard.stats() }),

@@ -45,6 +45,7 @@ describe('defaults', () => {
       singleFlight: true,
       lease: 10_000,
       leaseWait: 0.5,
+      syncInterval: 1_000,
     })
     expect([...resolved.methods]).toEqual(['GET', 'HEAD'])
   })
@@ -79,6 +80,7 @@ describe('environment variables', () => {
         ORC_CACHE_SINGLE_FLIGHT: 'false',
         ORC_CACHE_LEASE: '2s',
         ORC_CACHE_LEASE_WAIT: '0.25',
+        ORC_CACHE_SYNC_INTERVAL: '250ms',
         ORC_CACHE_KEY: 'pathParameters.id',
       },
     )
@@ -97,6 +99,7 @@ describe('environment variables', () => {
       singleFlight: false,
       lease: 2_000,
       leaseWait: 0.25,
+      syncInterval: 250,
     })
     expect([...resolved.methods]).toEqual(['GET', 'POST'])
   })
@@ -114,7 +117,7 @@ describe('environment variables', () => {
   })
 })
 
-describe('lease and leaseWait', () => {
+describe('lease, leaseWait and syncInterval', () => {
   it('lease is a duration (0 turns leases off); leaseWait a share from 0 to 1', () => {
     expect(resolve({ lease: 0, leaseWait: 1 })).toMatchObject({ lease: 0, leaseWait: 1 })
     expect(resolve({}, { ORC_CACHE_LEASE: '0', ORC_CACHE_LEASE_WAIT: '0' })).toMatchObject({
@@ -126,6 +129,10 @@ describe('lease and leaseWait', () => {
     for (const leaseWait of [-0.1, 1.5, 'half', Number.NaN]) {
       expect(faultOf({ leaseWait })).toBe('leaseWait')
     }
+    expect(faultOf({ syncInterval: -5 })).toBe('syncInterval')
+    expect(faultOf({}, { ORC_CACHE_SYNC_INTERVAL: 'often' })).toBe(
+      'ORC_CACHE_SYNC_INTERVAL="often"',
+    )
     expect(errorOf({}, { ORC_CACHE_LEASE_WAIT: '2' }).message).toBe(
       'middy-orc: ORC_CACHE_LEASE_WAIT="2" must be a number from 0 to 1',
     )

@@ -181,6 +181,26 @@ describe.each(CLIENT_KINDS)('redisStore with $name', (kind: ClientKind) => {
     expect(await store.release('expiring', 'next')).toBe(true)
   })
 
+  it('keeps the fleet’s invalidation log: invalidate (EVAL) at a new generation, sync reads what came after', async () => {
+    const first = await store.invalidate(['k:/a', 't:product:42'])
+    expect(first).toBe(1)
+    const second = await store.invalidate(['*'])
+    expect(second).toBe(2)
+    expect(await store.sync(0)).toEqual({
+      generation: 2,
+      floor: 0,
+      entries: [
+        ['k:/a', 1],
+        ['t:product:42', 1],
+        ['*', 2],
+      ],
+    })
+    expect(await store.sync(1)).toEqual({ generation: 2, floor: 0, entries: [['*', 2]] })
+    // Nothing new: the generation asked, no entries.
+    expect(await store.sync(2)).toEqual({ generation: 2, floor: 0, entries: [] })
+    expect(await admin.zscore(`${prefix}orc:sync:v1`, '#')).toBe('2')
+  })
+
   it('leaves the user’s connection open and untouched', async () => {
     const id = await user.id()
     const emitter = user.client as { eventNames?: () => Array<string | symbol> }

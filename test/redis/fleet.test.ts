@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Redis as IoRedis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type FleetEnvironment, startFleet } from '../../bench/lib/fleet.mjs'
+import { type FleetCommand, type FleetEnvironment, startFleet } from '../../bench/lib/fleet.mjs'
 import { buildJs } from '../../scripts/build.mjs'
 import { adminConnection } from './clients.js'
 import { startRedis } from './servers.js'
@@ -134,7 +134,7 @@ describe('single flight across environments (lease)', () => {
     await stopAll(others)
   }, 60_000)
 
-  it('the server down: every invocation is answered by its handler (fail open)', async () => {
+  it('the server down: every invocation is answered, invalidations too (fail open)', async () => {
     const server = await startRedis(6401)
     const prefix = freshPrefix('down')
     const environments = await fleet(3, {
@@ -154,6 +154,125 @@ describe('single flight across environments (lease)', () => {
     // Each environment ran its handler itself (its own single flight: once), without waiting.
     expect(new Set(results.map((result) => result.result?.pid)).size).toBe(3)
     expect(Math.max(...results.map((result) => result.ms))).toBeLessThan(1_500)
+    // Invalidations with the server down: answered, nothing thrown; memory still serves.
+    const [first] = environments as [FleetEnvironment]
+    const commands: FleetCommand[] = [
+      { type: 'delete', id: 'down' },
+      { type: 'invalidateTags', tags: ['item:down'] },
+      { type: 'clear' },
+    ]
+    for (const command of commands) {
+      expect(await first.send(command)).not.toHaveProperty('exited')
+    }
+    const again = await Promise.all(
+      environments.map((environment) =>
+        environment.send({ type: 'invoke', id: 'down', n: 2, budget: 3_000 }),
+      ),
+    )
+    expect(again.flatMap((reply) => reply.results ?? []).filter((r) => !r.ok)).toEqual([])
+    const stats = await Promise.all(environments.map((e) => e.send({ type: 'stats' })))
+    expect(stats.flatMap((reply) => reply.warnings)).toEqual([])
+    await stopAll(environments)
+  }, 60_000)
+})
+
+describe('fleet-wide invalidation (syncInterval 1 s)', () => {
+  const SYNC_INTERVAL = 1_000
+  /** Loopback round trip, IPC and the polling step: what the bound allows above the interval. */
+  const MARGIN = 300
+
+  /**
+   * Warms `id` in every environment's memory at version 1, bumps the version, runs
+   * `invalidate` in the first environment, then polls the others until each answers
+   * version 2. Resolves each one's staleness (ms after the invalidation returned).
+   */
+  const staleness = async (
+    environments: FleetEnvironment[],
+    prefix: string,
+    id: string,
+    invalidate: (environment: FleetEnvironment) => Promise<unknown>,
+  ): Promise<number[]> => {
+    await admin.set(`${prefix}version:${id}`, '1')
+    for (const environment of environments) {
+      const reply = await environment.send({ type: 'invoke', id, n: 1 })
+      expect(reply.results?.[0]?.result?.version).toBe('1')
+    }
+    // From memory now (the shared tier's copy deleted behind their back changes nothing).
+    await admin.del(`${prefix}orc:v1:${id}`)
+    for (const environment of environments) {
+      const reply = await environment.send({ type: 'invoke', id, n: 1 })
+      expect(reply.results?.[0]?.result?.version).toBe('1')
+    }
+    await admin.set(`${prefix}version:${id}`, '2')
+    const [first, ...others] = environments as [FleetEnvironment, ...FleetEnvironment[]]
+    await invalidate(first)
+    const invalidated = performance.now()
+    return Promise.all(
+      others.map(async (environment) => {
+        for (;;) {
+          const reply = await environment.send({ type: 'invoke', id, n: 1 })
+          const result = reply.results?.[0]
+          expect(result?.ok).toBe(true)
+          if (result?.result?.version === '2') return performance.now() - invalidated
+          if (performance.now() - invalidated > 10_000) throw new Error('still stale after 10 s')
+          await new Promise((resolve) => setTimeout(resolve, 10))
+        }
+      }),
+    )
+  }
+
+  it('delete(key) in one environment: every other stops serving the old entry within the bound', async () => {
+    const prefix = freshPrefix('delete')
+    const environments = await fleet(4, {
+      ORC_FLEET_PREFIX: prefix,
+      ORC_CACHE_SYNC_INTERVAL: String(SYNC_INTERVAL),
+    })
+    const measured = await staleness(environments, prefix, 'd', (environment) =>
+      environment.send({ type: 'delete', id: 'd' }),
+    )
+    console.log(`staleness after delete (ms): ${measured.map((ms) => ms.toFixed(0)).join(', ')}`)
+    expect(Math.max(...measured)).toBeLessThanOrEqual(SYNC_INTERVAL + MARGIN)
+    await stopAll(environments)
+  }, 60_000)
+
+  it('invalidateTags in one environment: every other stops serving the tagged entry within the bound', async () => {
+    const prefix = freshPrefix('tags')
+    const environments = await fleet(4, {
+      ORC_FLEET_PREFIX: prefix,
+      ORC_CACHE_SYNC_INTERVAL: String(SYNC_INTERVAL),
+    })
+    const measured = await staleness(environments, prefix, 't', (environment) =>
+      environment.send({ type: 'invalidateTags', tags: ['item:t'] }),
+    )
+    console.log(
+      `staleness after invalidateTags (ms): ${measured.map((ms) => ms.toFixed(0)).join(', ')}`,
+    )
+    expect(Math.max(...measured)).toBeLessThanOrEqual(SYNC_INTERVAL + MARGIN)
+    // No key was scanned or deleted on the server: the log holds the tag.
+    expect(await admin.zscore(`${prefix}orc:sync:v1`, 't:item:t')).not.toBeNull()
+    await stopAll(environments)
+  }, 60_000)
+
+  it('clear() in one environment: every other drops everything within the bound', async () => {
+    const prefix = freshPrefix('clear')
+    const environments = await fleet(3, {
+      ORC_FLEET_PREFIX: prefix,
+      ORC_CACHE_SYNC_INTERVAL: String(SYNC_INTERVAL),
+    })
+    const measured = await staleness(environments, prefix, 'c', (environment) =>
+      environment.send({ type: 'clear' }),
+    )
+    expect(Math.max(...measured)).toBeLessThanOrEqual(SYNC_INTERVAL + MARGIN)
+    await stopAll(environments)
+  }, 60_000)
+
+  it('without fleet-wide invalidation (syncInterval 0), the others keep serving the old entry', async () => {
+    const prefix = freshPrefix('no-sync')
+    const environments = await fleet(2, { ORC_FLEET_PREFIX: prefix, ORC_CACHE_SYNC_INTERVAL: '0' })
+    const measured = staleness(environments, prefix, 'n', (environment) =>
+      environment.send({ type: 'delete', id: 'n' }),
+    )
+    await expect(measured).rejects.toThrow('still stale after 10 s')
     await stopAll(environments)
   }, 60_000)
 })

@@ -164,7 +164,8 @@ const bulk = (data: Buffer): Buffer =>
 
 /**
  * A fake server: answers the clients' connection set-up (HELLO, CLIENT,
- * INFO, PING, SELECT...) like Redis 7 would, and GET / SET / DEL according to `mode`.
+ * INFO, PING, SELECT...) like Redis 7 would, and GET / SET / DEL (and the fleet's
+ * ZRANGEBYSCORE and EVAL) according to `mode`.
  */
 export const startFakeServer = async (mode: FakeMode): Promise<FakeServer> => {
   const sockets = new Set<net.Socket>()
@@ -183,12 +184,14 @@ export const startFakeServer = async (mode: FakeMode): Promise<FakeServer> => {
     }
     if (name === 'PING') return '+PONG\r\n'
     if (name === 'ROLE') return '*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n'
-    if (name !== 'GET' && name !== 'SET' && name !== 'DEL') return '+OK\r\n'
+    const reads = name === 'GET' || name === 'ZRANGEBYSCORE'
+    if (!reads && name !== 'SET' && name !== 'DEL' && name !== 'EVAL') return '+OK\r\n'
     switch (fake.mode) {
       case 'healthy':
+        if (name === 'ZRANGEBYSCORE') return '*0\r\n'
         return name === 'GET' ? '$-1\r\n' : name === 'SET' ? '+OK\r\n' : ':0\r\n'
       case 'wrong-type':
-        return name === 'GET' ? ':42\r\n' : name === 'SET' ? ':1\r\n' : '$3\r\nabc\r\n'
+        return reads ? ':42\r\n' : name === 'SET' ? ':1\r\n' : '$3\r\nabc\r\n'
       case 'junk-value': {
         const junk = Buffer.alloc(64)
         for (let i = 0; i < junk.length; i++) junk[i] = (i * 131 + 7) & 0xff
