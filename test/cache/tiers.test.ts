@@ -39,6 +39,7 @@ const entry = (fields: Partial<Entry> = {}): Entry => ({
   shareable: false,
   etag: undefined,
   vary: undefined,
+  gen: 0,
   ...fields,
 })
 const marker = (vary: string[], fields: Partial<Entry> = {}) =>
