@@ -40,6 +40,7 @@ const entry = (fields: Partial<Entry> = {}): Entry => ({
   etag: undefined,
   vary: undefined,
   gen: 0,
+  tags: undefined,
   ...fields,
 })
 const marker = (vary: string[], fields: Partial<Entry> = {}) =>
