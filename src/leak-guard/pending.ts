@@ -264,7 +264,7 @@ export const createPendingTracker = (options: {
     if (typeof request !== 'object' || request === null || record === undefined || record.ended)
       return
     const key = --requestKeys
-    record.live.set(key, { type: 'HTTP', resource: request, trace: capture(onCreated) })
+    record.live.set(key, { type: 'HTTP', resource: request, trace: capture(created) })
     requests.set(request, { record, key })
   }
   const onDone = (message: unknown): void => {
@@ -287,15 +287,38 @@ export const createPendingTracker = (options: {
     record.live.set(key, { type: 'FETCH', resource: request, trace: call.trace })
     requests.set(request, { record, key })
   }
+  // Each subscriber catches its own errors (Node would rethrow them as uncaught), and
+  // is the function the stack is cut at: the frame above it is Node's.
+  const created = (message: unknown): void => {
+    try {
+      onCreated(message)
+    } catch {
+      // the request goes on untracked
+    }
+  }
+  const fetched = (message: unknown): void => {
+    try {
+      onFetch(message)
+    } catch {
+      // the request goes on untracked
+    }
+  }
+  const done = (message: unknown): void => {
+    try {
+      onDone(message)
+    } catch {
+      // the request stays tracked until its invocation ends
+    }
+  }
   try {
     const channels = process.getBuiltinModule('node:diagnostics_channel')
-    channels.subscribe('http.client.request.created', onCreated)
-    channels.subscribe('http.client.response.finish', onDone)
-    channels.subscribe('http.client.request.error', onDone)
+    channels.subscribe('http.client.request.created', created)
+    channels.subscribe('http.client.response.finish', done)
+    channels.subscribe('http.client.request.error', done)
     wrapFetch(asyncHooks)
-    channels.subscribe('undici:request:create', onFetch)
-    channels.subscribe('undici:request:headers', onDone)
-    channels.subscribe('undici:request:error', onDone)
+    channels.subscribe('undici:request:create', fetched)
+    channels.subscribe('undici:request:headers', done)
+    channels.subscribe('undici:request:error', done)
   } catch {
     // No diagnostics channels: HTTP requests are seen by their connections only.
   }
