@@ -25,7 +25,7 @@
  * not seen.
  */
 import type { AsyncHook, AsyncLocalStorage, AsyncLocalStorage as Storage } from 'node:async_hooks'
-import { isDependencyLine } from './bundle.js'
+import { creationSite } from './site.js'
 
 /** One pending resource at the end of its invocation: what it is, where, what it holds. */
 export interface PendingWork {
@@ -76,84 +76,11 @@ export interface InvocationRecord {
  * the API called and its inner calls (`http.request` to a DNS lookup: about 10).
  */
 const STACK_FRAMES = 10
-const FRAME = /\(?((?:file:\/\/)?[^()\s]+?):(\d+):(\d+)\)?$/
 
 const field = (object: object, key: string): unknown => {
   const descriptor = Object.getOwnPropertyDescriptor(object, key)
   return descriptor !== undefined && 'value' in descriptor ? descriptor.value : undefined
 }
-
-/** Where work was created, and the Node API the first-party code called to create it. */
-export interface CreationSite {
-  /** `file:line:column`, relative to the task root. */
-  readonly site: string
-  /** `fs.writeFile`, `fs.promises.writeFile`, `dns.lookup`, `process.nextTick`, or ''. */
-  readonly api: string
-  /** True when the first-party frame called the API directly (the frame above it is Node's API). */
-  readonly direct: boolean
-}
-
-const FUNCTION_NAME = /^at (?:async )?(?:new )?([^\s(]+) \(/
-
-/** `fs.writeFile` from `at Object.writeFile (node:fs:2439:6)`. */
-const apiName = (line: string, file: string): string => {
-  const name = FUNCTION_NAME.exec(line)?.[1]?.replace(/^Object\./, '') ?? ''
-  if (name === '' || name.includes('.') || !file.startsWith('node:')) return name
-  const module = file.startsWith('node:internal/')
-    ? file === 'node:internal/fs/promises'
-      ? 'fs.promises'
-      : ''
-    : file.slice('node:'.length)
-  return module === '' ? name : `${module}.${name}`
-}
-
-/**
- * The first frame of a stack that is first-party code, as `file:line:column` relative to
- * `root`, with the Node API it called; undefined when every frame is Node's, a
- * dependency's or the runtime's.
- */
-export const creationSite = (
-  stack: string,
-  root: string,
-  runtimeDir: string | undefined,
-): CreationSite | undefined => {
-  let api = ''
-  let previous: 'node' | 'other' | undefined
-  for (const line of stack.split('\n').slice(1)) {
-    const trimmed = line.trim()
-    const match = FRAME.exec(trimmed)
-    if (match === null) continue
-    let file = match[1] as string
-    if (file.startsWith('node:')) {
-      // The outermost Node frame (nearest the caller) is the API that was called.
-      if (!file.startsWith('node:internal/async_hooks')) api = apiName(trimmed, file)
-      previous = 'node'
-      continue
-    }
-    if (file.startsWith('file://')) file = decodeURIComponent(file.slice('file://'.length))
-    if (
-      !file.startsWith('/') ||
-      isDependencyLine(file, Number(match[2]) - 1) ||
-      (runtimeDir !== undefined && file.startsWith(`${runtimeDir}/`))
-    ) {
-      previous = 'other'
-      continue
-    }
-    const relative = file.startsWith(`${root}/`) ? file.slice(root.length + 1) : file
-    return { site: `${relative}:${match[2]}:${match[3]}`, api, direct: previous === 'node' }
-  }
-  return undefined
-}
-
-/**
- * The first frame of a stack that is first-party code, as `file:line:column` relative to
- * `root`, or undefined when every frame is Node's, a dependency's or the runtime's.
- */
-export const firstPartySite = (
-  stack: string,
-  root: string,
-  runtimeDir: string | undefined,
-): string | undefined => creationSite(stack, root, runtimeDir)?.site
 
 /**
  * Where each `fetch` call came from. undici starts a request after awaits of its own, with
@@ -264,7 +191,7 @@ export const createPendingTracker = (options: {
     if (typeof request !== 'object' || request === null || record === undefined || record.ended)
       return
     const key = --requestKeys
-    record.live.set(key, { type: 'HTTP', resource: request, trace: capture(onCreated) })
+    record.live.set(key, { type: 'HTTP', resource: request, trace: capture(created) })
     requests.set(request, { record, key })
   }
   const onDone = (message: unknown): void => {
@@ -287,15 +214,38 @@ export const createPendingTracker = (options: {
     record.live.set(key, { type: 'FETCH', resource: request, trace: call.trace })
     requests.set(request, { record, key })
   }
+  // Each subscriber catches its own errors (Node would rethrow them as uncaught), and
+  // is the function the stack is cut at: the frame above it is Node's.
+  const created = (message: unknown): void => {
+    try {
+      onCreated(message)
+    } catch {
+      // the request goes on untracked
+    }
+  }
+  const fetched = (message: unknown): void => {
+    try {
+      onFetch(message)
+    } catch {
+      // the request goes on untracked
+    }
+  }
+  const done = (message: unknown): void => {
+    try {
+      onDone(message)
+    } catch {
+      // the request stays tracked until its invocation ends
+    }
+  }
   try {
     const channels = process.getBuiltinModule('node:diagnostics_channel')
-    channels.subscribe('http.client.request.created', onCreated)
-    channels.subscribe('http.client.response.finish', onDone)
-    channels.subscribe('http.client.request.error', onDone)
+    channels.subscribe('http.client.request.created', created)
+    channels.subscribe('http.client.response.finish', done)
+    channels.subscribe('http.client.request.error', done)
     wrapFetch(asyncHooks)
-    channels.subscribe('undici:request:create', onFetch)
-    channels.subscribe('undici:request:headers', onDone)
-    channels.subscribe('undici:request:error', onDone)
+    channels.subscribe('undici:request:create', fetched)
+    channels.subscribe('undici:request:headers', done)
+    channels.subscribe('undici:request:error', done)
   } catch {
     // No diagnostics channels: HTTP requests are seen by their connections only.
   }

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { creationSite, firstPartySite } from '../../src/leak-guard/pending.js'
+import { creationSite, firstPartySite } from '../../src/leak-guard/site.js'
 
 const stack = (...frames: string[]) => ['Error', ...frames.map((f) => `    at ${f}`)].join('\n')
 
