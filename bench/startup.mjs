@@ -51,7 +51,8 @@
  * The load average (1 min) is printed at the start and the end: above the machine's core
  * count, timings are inflated and noisy; compare before/after within one run only.
  *
- * STARTUP_RUNS (default 21) sets the samples per case. `--tarball file.tgz` measures that
+ * STARTUP_RUNS (default 21) sets the samples per case; STARTUP_WORK names the scratch
+ * folder under .tmp/ (default bench-startup), so that two runs do not share it. `--tarball file.tgz` measures that
  * tarball instead of packing the repository; `--baseline file.tgz` adds another build of
  * the package (e.g. an older release) to every import case, side by side. Exits 1 when a
  * target is missed.
@@ -67,7 +68,7 @@ import { build } from 'esbuild'
 import { installScratch, pack } from './lib/installed.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const work = join(root, '.tmp', 'bench-startup')
+const work = join(root, '.tmp', process.env.STARTUP_WORK ?? 'bench-startup')
 const RUNS = Number(process.env.STARTUP_RUNS ?? 21)
 const INSTRUCTION_RUNS = Number(process.env.STARTUP_IRUNS ?? 3)
 const WARMUP_RUNS = 3
@@ -285,8 +286,12 @@ const instructionsOf = (cwd, source, args = [], env = {}) => {
 const measureInstructions = (builds) => {
   const cases = [
     { key: 'nothing', run: () => instructionsOf(builds[0].project, NOTHING_CHILD) },
-    ...builds.flatMap(({ name, project }) =>
-      entryPoints.flatMap((entry) => [
+    ...builds.flatMap(({ name, project, bundles }) => [
+      ...Object.entries(bundles).map(([id, url]) => ({
+        key: `${name} bundled ${id}`,
+        run: () => instructionsOf(project, BUNDLED_CHILD, [url]),
+      })),
+      ...entryPoints.flatMap((entry) => [
         {
           key: `${name} installed ${entry.specifier}`,
           run: () => instructionsOf(project, INSTALLED_CHILD, [entry.specifier]),
@@ -296,7 +301,7 @@ const measureInstructions = (builds) => {
           run: () => instructionsOf(project, createChild(entry), [entry.specifier], CREATE_ENV),
         },
       ]),
-    ),
+    ]),
   ]
   const counts = Object.fromEntries(cases.map(({ key }) => [key, []]))
   for (let run = 0; run < INSTRUCTION_RUNS; run++) {
@@ -522,6 +527,9 @@ console.log(
 )
 
 let instructions
+/** Instructions the bundled handler adds to the Middy-only bundle. */
+const bundledInstructions = (name, id) =>
+  instructions[`${name} bundled ${id}`] - instructions[`${name} bundled middy`]
 if (flags.instructions) {
   if (!hasCommand('valgrind', ['--version'])) {
     console.error('--instructions needs valgrind on the PATH.')
@@ -534,7 +542,7 @@ if (flags.instructions) {
   const mega = (count) => (count / 1e6).toFixed(2)
   const signedMega = (count) => `${count >= 0 ? '+' : '−'}${Math.abs(count / 1e6).toFixed(2)}`
   printTable(
-    ['import', 'import', 'vs lru-cache', 'import + create', 'vs lru-cache'],
+    ['import', 'import', 'vs lru-cache', 'import + create', 'vs lru-cache', 'bundled'],
     builds.flatMap(({ name }) =>
       entryPoints.map(({ specifier, reference }) => {
         const imported = instructions[`${name} installed ${specifier}`]
@@ -545,9 +553,13 @@ if (flags.instructions) {
           reference ? '-' : signedMega(imported - instructions[`${name} installed lru-cache`]),
           `+${mega(created)}`,
           reference ? '-' : signedMega(created - instructions[`${name} created lru-cache`]),
+          signedMega(bundledInstructions(name, specifier)),
         ]
       }),
     ),
+  )
+  console.log(
+    'Bundled: the difference from the Middy-only bundle (the same handler modules as above).',
   )
 }
 
@@ -643,6 +655,21 @@ const targets = [
       then && `${signedMs(then[specifier].bundled)} ms`,
       then ? ours[specifier].bundled <= then[specifier].bundled : undefined,
     ]),
+  ...(instructions && then
+    ? entryPoints
+        .filter(({ reference }) => !reference)
+        .map(({ specifier }) => {
+          const [now, before] = ['package', 'baseline'].map((name) =>
+            bundledInstructions(name, specifier),
+          )
+          return [
+            `bundled ${specifier}: not worse than the baseline, in instructions`,
+            `+${(now / 1e6).toFixed(2)} M`,
+            `+${(before / 1e6).toFixed(2)} M`,
+            now <= before,
+          ]
+        })
+    : []),
   [
     `the cache's own code ≤ ${TARGET_CACHE_GZIP / KB} KB gzip`,
     size(cacheSize('package')),
