@@ -315,7 +315,7 @@ export const orcCache = <
       stale,
       flight: undefined,
       noStore,
-      sharedDown: false,
+      sharedDown,
       lease: undefined,
       gen: l2?.fleet.generation ?? 0,
     }
@@ -326,7 +326,6 @@ export const orcCache = <
       const remaining = request.context?.getRemainingTimeInMillis?.()
       pending.flight = flights.lead(key, at + (remaining ?? DEFAULT_WAIT_MS * 2))
     }
-    pending.sharedDown = sharedDown
     if (shared !== undefined && !noCache && !l2Failed && !sharedDown) {
       if (l2 !== undefined) return sharedLookup(request, pending, l2)
       // The first invocations may arrive before the driver has loaded.
