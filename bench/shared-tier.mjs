@@ -231,6 +231,16 @@ for (const [name, connect] of [
   const store = redisStore(client, { prefix: `${prefix}${name}:`, timeout: 1000, logger: silent })
   const cache = orcCache({ key: 'pathParameters.id', http: false, shared: store, logger: silent })
   const withCache = stack(cache)
+  // For L2 hits, memory is emptied before each call: with fleet-wide invalidation on,
+  // clear() would make the shared copy stale for the whole fleet, so this cache has it off.
+  const l2Cache = orcCache({
+    key: 'pathParameters.id',
+    http: false,
+    shared: store,
+    logger: silent,
+    syncInterval: 0,
+  })
+  const withL2Cache = stack(l2Cache)
   // The floor of bench/cache.mjs: one `before` answering with a constant (an early response).
   const constant = respond()
   const floorStack = middy(async () => constant).use({ before: () => constant })
@@ -253,18 +263,18 @@ for (const [name, connect] of [
     let t = performance.now()
     await rawGet(key)
     const r = performance.now() - t
-    cache.clear()
+    l2Cache.clear()
     t = performance.now()
-    await withCache(event, context)
+    await withL2Cache(event, context)
     const s = performance.now() - t
     if (i >= 500) {
       raw.push(r * 1e6)
       l2.push(s * 1e6)
     }
   }
-  if (cache.stats().sharedHits < 3_500)
+  if (l2Cache.stats().sharedHits < 3_500)
     throw new Error(
-      `the L2 hits were not L2 hits: ${JSON.stringify(cache.stats())} ${JSON.stringify(store.stats())}`,
+      `the L2 hits were not L2 hits: ${JSON.stringify(l2Cache.stats())} ${JSON.stringify(store.stats())}`,
     )
   const ours = median(l2) - median(raw) - floorNs
   const us = (ns) => `${(ns / 1000).toFixed(1)} µs`

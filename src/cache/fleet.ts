@@ -63,13 +63,18 @@ export class FleetState {
     return drops
   }
 
-  /** Records invalidations this environment made at `generation` (before its next read). */
+  /**
+   * Records invalidations this environment made at `generation` (before its next read).
+   * When it is the next generation after the last one read, nothing else happened in
+   * between: this environment is then up to date at it, and can store again at once.
+   */
   noteOwn(members: readonly string[], generation: number): void {
     for (const member of members) {
       if (member === CLEAR_MEMBER) this.#raiseFloor(generation)
       else if (member.startsWith('k:')) this.#note(this.#keys, member.slice(2), generation)
       else if (member.startsWith('t:')) this.#note(this.#tags, member.slice(2), generation)
     }
+    if (generation === this.generation + 1) this.generation = generation
   }
 
   /** Whether a record of generation `gen`, under `base`, with `tags`, is still current. */

@@ -14,10 +14,12 @@ import type { Context } from 'aws-lambda'
 import { ConfigError } from '../shared/env.js'
 import { createLogOnce, errorName, type WarnLogger } from '../shared/log-once.js'
 import { createAnswer } from './answer.js'
+import { checkTags, createControls } from './controls.js'
+import { DriverSlot } from './driver-slot.js'
 import { defaultHttpKey, type Entry, principalKey } from './entry.js'
 import { type HttpRequest, readHttpRequest, withHeaders } from './http.js'
 import { invalidates, invalidationKeys, SAFE_METHODS } from './invalidate.js'
-import { type CompiledKey, compileKey, type KeyValue, normaliseKey } from './key.js'
+import { type CompiledKey, compileKey } from './key.js'
 import { findSync, isFresh } from './lookup.js'
 import { LruTier } from './lru-tier.js'
 import { checkOutermost } from './middy-glue.js'
@@ -27,7 +29,7 @@ import type { SharedDriver } from './shared.js'
 import { checkShared } from './shared-check.js'
 import { type Flight, SingleFlight } from './single-flight.js'
 import { defaultCacheable, planStore, statusOf, writePlan } from './store.js'
-import type { OrcCacheMiddleware, OrcCacheStats } from './types.js'
+import type { OrcCacheMiddleware } from './types.js'
 
 export { ConfigError } from '../shared/env.js'
 export type { WarnLogger } from '../shared/log-once.js'
@@ -159,72 +161,28 @@ export const orcCache = <
    */
   let nextSync = fleetWide ? 0 : Number.POSITIVE_INFINITY
   const now = () => performance.now()
-  /** The two-tier driver, once `shared.ts` has loaded (only when a `shared` option is given). */
-  let l2: SharedDriver | undefined
-  /** Set when the driver failed to load: the cache stays memory-only. */
-  let l2Failed = false
-  // The driver loads now, off the request path (in Lambda, during init); a function
-  // without `shared` never loads its code. `l2Loading` never rejects.
-  let l2Loading: Promise<void> | undefined =
-    shared &&
-    import('./shared.js').then(
-      ({ SharedDriver }) => {
-        l2 = new SharedDriver({
-          l1,
-          shared,
-          staleIfError,
-          maxEntryBytes,
-          now,
-          onFailure: (error) => logFailure('the shared tier', error, 'it was skipped'),
-          fleetWide,
-        })
-      },
-      (error: unknown) => {
-        l2Failed = true
-        logOnce(
-          'load-shared',
-          `cannot load its shared-tier driver (${errorName(error)}); the cache stays in memory only`,
+  /** The two-tier driver, loaded lazily when a `shared` option is given. */
+  const slot =
+    shared === undefined
+      ? undefined
+      : new DriverSlot(
+          {
+            l1,
+            shared,
+            staleIfError,
+            maxEntryBytes,
+            now,
+            onFailure: (error) => logFailure('the shared tier', error, 'it was skipped'),
+            fleetWide,
+          },
+          (error) =>
+            logOnce(
+              'load-shared',
+              `cannot load its shared-tier driver (${errorName(error)}); the cache stays in memory only`,
+            ),
         )
-      },
-    )
-  /** Runs `act` on the driver now, or once it has loaded (the hooks await that). */
-  const onL2 = (act: (driver: SharedDriver) => void): void => {
-    if (l2 !== undefined) act(l2)
-    else if (l2Loading !== undefined && !l2Failed) {
-      l2Loading = l2Loading.then(() => {
-        if (l2 !== undefined) act(l2)
-      })
-    }
-  }
 
-  const controls = {
-    stats: (): OrcCacheStats => ({
-      ...counters,
-      sharedStores: l2?.stores ?? 0,
-      entries: l1.size,
-      bytes: l1.bytes,
-    }),
-    delete: (key: KeyValue | readonly KeyValue[]): boolean => {
-      const base = normaliseKey(key)
-      if (base === undefined) return false
-      onL2((driver) => {
-        driver.deleteFamily(base)
-        driver.invalidateKeys([base])
-      })
-      return l1.deleteFamily(base)
-    },
-    clear: (): void => {
-      l1.clear()
-      onL2((driver) => driver.invalidateAll())
-    },
-    invalidateTags: (tags: readonly string[]): void => {
-      const list = checkTags(tags)
-      if (list === undefined)
-        throw new TypeError('invalidateTags takes an array of non-empty strings')
-      l1.deleteTagged(new Set(list))
-      onL2((driver) => driver.invalidateTags(list))
-    },
-  }
+  const controls = createControls(counters, l1, slot)
 
   if (!resolved.enabled) return { name: 'orcCache', before: passThrough, ...controls }
 
@@ -315,9 +273,9 @@ export const orcCache = <
       stale,
       flight: undefined,
       noStore,
-      sharedDown: false,
+      sharedDown,
       lease: undefined,
-      gen: l2?.fleet.generation ?? 0,
+      gen: slot?.driver?.fleet.generation ?? 0,
     }
     ;(request.internal as Internal)[pendingSlot] = pending
     if (singleFlight) {
@@ -326,13 +284,14 @@ export const orcCache = <
       const remaining = request.context?.getRemainingTimeInMillis?.()
       pending.flight = flights.lead(key, at + (remaining ?? DEFAULT_WAIT_MS * 2))
     }
-    pending.sharedDown = sharedDown
-    if (shared !== undefined && !noCache && !l2Failed && !sharedDown) {
-      if (l2 !== undefined) return sharedLookup(request, pending, l2)
+    if (slot !== undefined && !noCache && !slot.failed && !sharedDown) {
+      if (slot.driver !== undefined) return sharedLookup(request, pending, slot.driver)
       // The first invocations may arrive before the driver has loaded.
-      return (l2Loading as Promise<void>).then(() =>
-        l2 === undefined ? miss(key) : sharedLookup(request, pending, l2),
-      )
+      return slot
+        .ready()
+        .then((driver) =>
+          driver === undefined ? miss(key) : sharedLookup(request, pending, driver),
+        )
     }
     miss(key)
   }
@@ -389,7 +348,7 @@ export const orcCache = <
     const token = pending.lease
     if (token === undefined) return
     pending.lease = undefined
-    l2?.release(pending.key, token)
+    slot?.driver?.release(pending.key, token)
   }
 
   const endFlight = (pending: Pending, stored: boolean): void => {
@@ -419,12 +378,12 @@ export const orcCache = <
   /** Reads the fleet's invalidations (the invocation that finds them due waits), then looks up. */
   const syncThenLookup = async (request: Req): Promise<void> => {
     nextSync = now() + syncInterval
-    if (l2 === undefined && l2Loading !== undefined) await l2Loading
-    if (l2 === undefined) {
+    const driver = await slot?.ready()
+    if (driver === undefined) {
       nextSync = Number.POSITIVE_INFINITY // the driver failed to load: memory only
       return cacheLookup(request)
     }
-    const ok = await l2.sync()
+    const ok = await driver.sync()
     nextSync = now() + syncInterval
     // A failing read of the log: this invocation does not also wait for a lookup there.
     return cacheLookup(request, !ok)
@@ -461,7 +420,10 @@ export const orcCache = <
       }
     }
     // Invalidated (its key, a tag, everything) after this invocation began: not stored.
-    if (l2 !== undefined && !l2.fleet.isCurrent(pending.gen, pending.base, tags)) return false
+    const driver = slot?.driver
+    if (driver !== undefined && !driver.fleet.isCurrent(pending.gen, pending.base, tags)) {
+      return false
+    }
     const plan = planStore({
       key: pending.key,
       base: pending.base,
@@ -479,7 +441,7 @@ export const orcCache = <
     })
     if (!plan.ok) return reject(plan.key, plan.code, plan.message)
     const marker = writePlan(l1, plan, plan.vary && l1.peek(plan.markerKey))
-    if (!pending.sharedDown) onL2((driver) => driver.store(plan, marker))
+    if (!pending.sharedDown) slot?.run((driver) => driver.store(plan, marker))
     counters.stores++
     emit?.('store', plan.key)
     return true
@@ -520,10 +482,10 @@ export const orcCache = <
       const own = userKey ? userKey(request.event, request.context) : undefined
       const keys = invalidationKeys(http, response ?? {}, own, !userKey)
       for (const key of keys) {
-        onL2((driver) => driver.deleteFamily(key))
+        slot?.run((driver) => driver.deleteFamily(key))
         l1.deleteFamily(key)
       }
-      onL2((driver) => driver.invalidateKeys(keys))
+      slot?.run((driver) => driver.invalidateKeys(keys))
     } catch (error) {
       logFailure('invalidating after an unsafe method', error, 'entries were kept')
     }
@@ -531,7 +493,7 @@ export const orcCache = <
 
   /** Both hooks end by awaiting the shared tier's writes and deletes still running. */
   const thenSharedWrites = (done: void | Promise<void>): void | Promise<void> => {
-    const writes = l2 !== undefined ? l2.settle() : l2Failed ? undefined : l2Loading
+    const writes = slot?.settle()
     if (writes === undefined) return done
     return done === undefined ? writes : done.then(() => writes)
   }
@@ -594,9 +556,3 @@ export const orcCache = <
 }
 
 const passThrough = (): undefined => undefined
-
-/** `tags` as given when it is an array of non-empty strings, else `undefined`. */
-const checkTags = (tags: unknown): readonly string[] | undefined =>
-  Array.isArray(tags) && tags.every((tag) => typeof tag === 'string' && tag !== '')
-    ? (tags as readonly string[])
-    : undefined

@@ -56,12 +56,19 @@ describe('FleetState', () => {
   it('its own invalidations count at once, before the next read', () => {
     const fleet = new FleetState()
     fleet.noteOwn([keyMember('/a'), tagMember('t')], 7)
+    // Others invalidated between 0 and 7: still to be read.
     expect(fleet.generation).toBe(0)
     expect(fleet.isCurrent(6, '/a', undefined)).toBe(false)
     expect(fleet.isCurrent(6, '/b', ['t'])).toBe(false)
     expect(fleet.isCurrent(7, '/b', ['t'])).toBe(true)
     fleet.noteOwn([CLEAR_MEMBER], 8)
     expect(fleet.isCurrent(7, '/b', undefined)).toBe(false)
+    // The very next generation after the last read: nothing was missed, up to date at it.
+    const next = new FleetState()
+    next.apply({ generation: 4, floor: 0, entries: [] })
+    next.noteOwn([keyMember('/a')], 5)
+    expect(next.generation).toBe(5)
+    expect(next.isCurrent(5, '/a', undefined)).toBe(true)
   })
 })
 
