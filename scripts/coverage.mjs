@@ -39,7 +39,7 @@ const IN_PROCESS = join(OUT, 'in-process')
 /**
  * What the suite reaches now over all processes, less a margin for paths that depend on
  * timing (a Redis reply racing its timeout) and are met in some runs only. Measured on
- * Node 24 on a loaded machine where 17 timing-dependent tests failed (so a lower bound):
+ * Node 24 on a loaded machine where 17 tests, mostly timing-dependent, failed (a lower bound):
  * 98.7 / 97.1 / 99.1 / 99.2. The goal is 100 with a reason at each unreachable line;
  * raise these as tests land, never lower.
  */
