@@ -116,6 +116,7 @@ export const collectTokens = (event: unknown): Map<string, Token> => {
       // Stryker disable next-line ConditionalExpression: without base64, text is value, added just above (adding it again does nothing)
       if (base64) add(text, path)
       const parsed = parseJson(text)
+      // Stryker disable next-line BooleanLiteral: parseJson only parses an object or an array, whose visit does not read this flag
       if (parsed !== undefined) visit(parsed, path, depth + 1, false)
     } else if (typeof value === 'number') {
       if (Number.isInteger(value) && Math.abs(value) >= 10_000_000) add(String(value), path)
