@@ -37,12 +37,13 @@ const CHILDREN = join(OUT, 'children')
 const IN_PROCESS = join(OUT, 'in-process')
 
 /**
- * What the suite reaches now over all processes, rounded down, less a point for branches
- * and functions: paths that depend on timing (a Redis reply racing its timeout) are met in
- * some runs only (measured 98.1 / 95.5 / 99.1 / 98.9 on Node 24). The goal is 100 with a
- * reason at each unreachable line; raise these as tests land, never lower.
+ * What the suite reaches now over all processes, less a margin for paths that depend on
+ * timing (a Redis reply racing its timeout) and are met in some runs only. Measured on
+ * Node 24 on a loaded machine where 17 tests, mostly timing-dependent, failed (a lower bound):
+ * 98.7 / 97.1 / 99.1 / 99.2. The goal is 100 with a reason at each unreachable line;
+ * raise these as tests land, never lower.
  */
-const THRESHOLDS = { statements: 97, branches: 94, functions: 98, lines: 98 }
+const THRESHOLDS = { statements: 98, branches: 96, functions: 98, lines: 98 }
 
 const skipRun = process.argv.includes('--report-only')
 if (!skipRun) {

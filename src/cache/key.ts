@@ -188,9 +188,9 @@ export const compileJmesPath = (
     // The package is a dev dependency, so no in-process test can miss it; the packed
     // package's test (test/package/packed.test.ts) checks this error without it.
     /* v8 ignore next 5 */
-    // Stryker disable next-line StringLiteral: reached only without the package (see above)
     throw new ConfigError(
       source,
+      // Stryker disable next-line StringLiteral: reached only without the package (see above)
       `"${expression}" is a JMESPath expression, which needs @aws-lambda-powertools/jmespath installed (or use a plain path like pathParameters.id, or a function)`,
     )
   }

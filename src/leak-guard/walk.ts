@@ -212,6 +212,7 @@ export const walk = (
 
   const entries = (object: object, at: Place): void => {
     const iterate = methodOf(object, 'entries')
+    // Stryker disable next-line ConditionalExpression: applying undefined throws, inside the try that skips a hostile object
     if (iterate === undefined) return
     let index = 0
     for (const entry of Reflect.apply(iterate, object, []) as Iterable<unknown>) {
@@ -354,7 +355,13 @@ export const walk = (
       }
       values[i] = undefined
     }
-    if (hidden === undefined || (privateOwners.length === 0 && closureOwners.length === 0)) break
+    if (
+      // Stryker disable next-line ConditionalExpression: without a reader no owner is ever listed, so the test after it ends the walk too
+      hidden === undefined ||
+      (privateOwners.length === 0 && closureOwners.length === 0)
+    ) {
+      break
+    }
     if (stats.visited >= maxNodes || round >= MAX_HIDDEN_ROUNDS) break
     const owners = privateOwners
     const closures = closureOwners

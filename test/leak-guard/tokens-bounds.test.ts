@@ -72,6 +72,25 @@ describe('how far the walk goes', () => {
     expect(values(object)).toEqual(['last-a1b2c3d4'])
   })
 
+  test('the budget counts values only: a short string, an array’s end or a getter cost nothing more', () => {
+    // 1 root + 9,998 short strings + 1 token = 10,000 values: the token is still read.
+    const strings: unknown[] = Array.from({ length: 9_999 }, () => 'x')
+    strings[9_998] = 'last-a1b2c3d4'
+    expect(values(strings)).toEqual(['last-a1b2c3d4'])
+    // 1 root + 1 inner array + 9,997 zeros + 1 token.
+    expect(values([Array.from({ length: 9_997 }, () => 0), 'last-a1b2c3d4'])).toEqual([
+      'last-a1b2c3d4',
+    ])
+    // 1 root + 9,998 zeros + 1 token, and a getter that is never read.
+    const object: Record<string, unknown> = Object.defineProperty({}, 'g', {
+      get: () => 'getter-a1b2c3d4',
+      enumerable: true,
+    })
+    for (let i = 0; i < 9_998; i++) object[`k${i}`] = 0
+    object.last = 'last-a1b2c3d4'
+    expect(values(object)).toEqual(['last-a1b2c3d4'])
+  })
+
   test('goes on after an array to the values that follow it', () => {
     expect(values({ list: ['first-a1b2c3d4'], after: 'after-a1b2c3d4' })).toEqual([
       'first-a1b2c3d4',
@@ -120,6 +139,11 @@ describe('JSON and base64', () => {
     expect(json(1_048_576)).toHaveLength(1_048_576)
     expect(values({ body: json(1_048_576) })).toContain('big-a1b2c3d4')
     expect(values({ body: json(1_048_577) })).not.toContain('big-a1b2c3d4')
+  })
+
+  test('never base64-decodes the strings inside a parsed body', () => {
+    const body = JSON.stringify({ note: 'aGVsbG8td29ybGQtdG9rZW4' })
+    expect(values({ body })).toEqual([body, 'aGVsbG8td29ybGQtdG9rZW4'])
   })
 
   test('decodes base64 only for the body of an event that says isBase64Encoded', () => {

@@ -168,6 +168,19 @@ describe('an orcCache store', () => {
     expect(cached).toEqual([true])
   })
 
+  test('goes on after an entry whose key is an object', () => {
+    const { met } = walkAll([
+      {
+        label: 'st',
+        value: store(() => [
+          [{ id: 'k' }, 'first-value'],
+          ['second', 'second-value'],
+        ]),
+      },
+    ])
+    expect(met).toContain('st.get("second") value second-value')
+  })
+
   test('stops at an entry that is not a pair, and when the budget runs out at a key', () => {
     const odd = walkAll([
       { label: 'st', value: store(() => [['k1', 'v1'], 'not-a-pair', ['k3', 'v3']]) },
