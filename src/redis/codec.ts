@@ -198,6 +198,19 @@ export const decodeEntry = (bytes: unknown): SharedEntry | undefined => {
   let vary: string[] | undefined
   let gen: number | undefined
   let tags: string[] | undefined
+  /** A count-prefixed list of non-empty UTF-8 strings at `at` (Vary, tags), or undefined. */
+  const readStrings = (): string[] | undefined => {
+    const list = new Array<string>(bytes.readUInt16LE(at))
+    at += 2
+    for (let i = 0; i < list.length; i++) {
+      const length = bytes.readUInt16LE(at)
+      at += 2
+      if (length === 0 || at + length > end) return undefined
+      list[i] = bytes.toString('utf8', at, at + length)
+      at += length
+    }
+    return list
+  }
   let value: unknown
   try {
     if ((flags & HAS_ETAG) !== 0) {
@@ -208,16 +221,8 @@ export const decodeEntry = (bytes: unknown): SharedEntry | undefined => {
       at += length
     }
     if ((flags & HAS_VARY) !== 0) {
-      const count = bytes.readUInt16LE(at)
-      at += 2
-      vary = new Array<string>(count)
-      for (let i = 0; i < count; i++) {
-        const length = bytes.readUInt16LE(at)
-        at += 2
-        if (length === 0 || at + length > end) return undefined
-        vary[i] = bytes.toString('utf8', at, at + length)
-        at += length
-      }
+      vary = readStrings()
+      if (vary === undefined) return undefined
     }
     if ((flags & HAS_GEN) !== 0) {
       gen = bytes.readDoubleLE(at)
@@ -225,17 +230,8 @@ export const decodeEntry = (bytes: unknown): SharedEntry | undefined => {
       if (!(gen >= 0 && gen <= Number.MAX_SAFE_INTEGER)) return undefined
     }
     if ((flags & HAS_TAGS) !== 0) {
-      const count = bytes.readUInt16LE(at)
-      at += 2
-      if (count === 0) return undefined
-      tags = new Array<string>(count)
-      for (let i = 0; i < count; i++) {
-        const length = bytes.readUInt16LE(at)
-        at += 2
-        if (length === 0 || at + length > end) return undefined
-        tags[i] = bytes.toString('utf8', at, at + length)
-        at += length
-      }
+      tags = readStrings()
+      if (tags === undefined || tags.length === 0) return undefined
     }
     if ((flags & HAS_VALUE) !== 0) {
       const length = bytes.readUInt32LE(at)
