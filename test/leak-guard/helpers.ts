@@ -1,4 +1,6 @@
+import middy from '@middy/core'
 import type { Context } from 'aws-lambda'
+import { type LeakFinding, leakGuard } from '../../src/leak-guard/index.js'
 import { type FixtureName, loadEvent } from '../helpers/events.js'
 
 /** Reads one of AWS's sample events (a fresh copy each call). */
@@ -11,6 +13,28 @@ export const context = (awsRequestId: string): Context =>
     functionName: 'test',
     getRemainingTimeInMillis: () => 30_000,
   }) as Context
+
+/** A fixture module's handler: it reads `event.body` as JSON. */
+export type FixtureBase = (event: { body: string }, context: Context) => Promise<unknown>
+
+/**
+ * A fixture's handler under Middy with leakGuard, given the module as a target (outside
+ * Lambda the only way in); findings and logged lines are collected.
+ */
+export const guardModule = (module: { base: FixtureBase }) => {
+  const findings: LeakFinding[] = []
+  const lines: string[] = []
+  const handler = middy(module.base).use(
+    leakGuard({
+      targets: [module],
+      onLeak: (finding) => findings.push(finding),
+      logger: { warn: (line: string) => lines.push(line) },
+    }),
+  )
+  const invoke = (body: unknown, requestId: string) =>
+    handler({ body: JSON.stringify(body) }, context(requestId))
+  return { invoke, findings, lines }
+}
 
 /** The fields of the API Gateway (REST) sample event the tests use. */
 export interface ApiEvent {

@@ -8,13 +8,10 @@
 import { randomBytes } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import middy from '@middy/core'
-import type { Context } from 'aws-lambda'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { type LeakFinding, leakGuard } from '../../src/leak-guard/index.js'
-import { context } from './helpers.js'
+import type { LeakFinding } from '../../src/leak-guard/index.js'
+import { type FixtureBase, guardModule } from './helpers.js'
 
-type Base = (event: { body: string }, context: Context) => Promise<unknown>
 const token = () => `tok_${randomBytes(16).toString('hex')}`
 const FIXTURE = 'test/leak-guard/leak-fixtures'
 
@@ -43,21 +40,8 @@ afterAll(async () => {
   await new Promise((done) => server.close(done))
 })
 
-const guarded = async (fixture: string) => {
-  const module = (await import(`./leak-fixtures/${fixture}.mjs`)) as { base: Base }
-  const findings: LeakFinding[] = []
-  const lines: string[] = []
-  const handler = middy(module.base).use(
-    leakGuard({
-      targets: [module],
-      onLeak: (finding) => findings.push(finding),
-      logger: { warn: (line: string) => lines.push(line) },
-    }),
-  )
-  const invoke = (body: unknown, requestId: string) =>
-    handler({ body: JSON.stringify(body) }, context(requestId))
-  return { invoke, findings, lines }
-}
+const guarded = async (fixture: string) =>
+  guardModule((await import(`./leak-fixtures/${fixture}.mjs`)) as { base: FixtureBase })
 
 /**
  * Whether this Node publishes `http.client.request.created` (22.12+, 24), from the

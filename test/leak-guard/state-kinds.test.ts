@@ -7,13 +7,11 @@
 import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
 import middy from '@middy/core'
-import type { Context } from 'aws-lambda'
 import { afterEach, describe, expect, test } from 'vitest'
 import { type LeakFinding, leakGuard } from '../../src/leak-guard/index.js'
-import { context } from './helpers.js'
+import { context, type FixtureBase, guardModule } from './helpers.js'
 
 const require = createRequire(import.meta.url)
-type Base = (event: { body: string }, context: Context) => Promise<unknown>
 
 const email = () => `user.${randomBytes(6).toString('hex')}@example.com`
 const token = () => `tok_${randomBytes(16).toString('hex')}`
@@ -27,23 +25,9 @@ const token = () => `tok_${randomBytes(16).toString('hex')}`
 const fixtureModule = async (name: string) =>
   (name.endsWith('.cjs')
     ? require(`./leak-fixtures/${name}`)
-    : await import(`./leak-fixtures/${name}.mjs`)) as { base: Base }
+    : await import(`./leak-fixtures/${name}.mjs`)) as { base: FixtureBase }
 
-const guarded = async (fixture: string) => {
-  const module = await fixtureModule(fixture)
-  const findings: LeakFinding[] = []
-  const lines: string[] = []
-  const handler = middy(module.base).use(
-    leakGuard({
-      targets: [module],
-      onLeak: (finding) => findings.push(finding),
-      logger: { warn: (line: string) => lines.push(line) },
-    }),
-  )
-  const invoke = (body: unknown, requestId: string) =>
-    handler({ body: JSON.stringify(body) }, context(requestId))
-  return { invoke, findings, lines }
-}
+const guarded = async (fixture: string) => guardModule(await fixtureModule(fixture))
 
 afterEach(() => {
   delete process.env.USER_EMAIL
