@@ -140,15 +140,20 @@ const SYNC_LOG_ENTRIES = 10_000
 /**
  * Records ARGV[1..n-1] at one new generation (ZINCRBY of the generation member), then
  * keeps the log to ARGV[n] entries: the oldest are dropped and the floor member takes
- * the generation of the newest dropped. Resolves the new generation.
+ * the generation of the newest dropped (never lower than it was). The two bookkeeping
+ * members are set aside while trimming: ranks order equal scores by name, so the
+ * counter would otherwise be trimmed with the members of one large invalidation.
+ * Resolves the new generation.
  */
 const INVALIDATE_SCRIPT = `local g = redis.call('ZINCRBY', KEYS[1], 1, '${GENERATION}')
 for i = 1, #ARGV - 1 do redis.call('ZADD', KEYS[1], g, ARGV[i]) end
-local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[#ARGV])
+local floor = tonumber(redis.call('ZSCORE', KEYS[1], '${FLOOR}'))
+local excess = redis.call('ZCARD', KEYS[1]) - (floor and 2 or 1) - tonumber(ARGV[#ARGV])
 if excess > 0 then
+  redis.call('ZREM', KEYS[1], '${GENERATION}', '${FLOOR}')
   local gone = redis.call('ZRANGE', KEYS[1], 0, excess - 1, 'WITHSCORES')
   redis.call('ZREMRANGEBYRANK', KEYS[1], 0, excess - 1)
-  redis.call('ZADD', KEYS[1], gone[#gone], '${FLOOR}')
+  redis.call('ZADD', KEYS[1], math.max(floor or 0, tonumber(gone[#gone])), '${FLOOR}', g, '${GENERATION}')
 end
 return g`
 

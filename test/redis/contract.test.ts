@@ -201,6 +201,26 @@ describe.each(CLIENT_KINDS)('redisStore with $name', (kind: ClientKind) => {
     expect(await admin.zscore(`${prefix}orc:sync:v1`, '#')).toBe('2')
   })
 
+  it('trims the invalidation log to its 10,000 entries without losing the generation counter or lowering the floor', async () => {
+    const trimmed = freshPrefix(`${kind.name}-trim`)
+    const small = redisStore(user.client, { prefix: trimmed, timeout: 5_000, logger: silent })
+    expect(await small.invalidate(['k:/a'])).toBe(1)
+    // One invalidation larger than the log: every member sorts after the counter at the same score.
+    const bulk = Array.from({ length: 10_005 }, (_, i) => `k:/bulk/${i}`)
+    expect(await small.invalidate(bulk)).toBe(2)
+    const log = await small.sync(0)
+    expect(log?.generation).toBe(2)
+    expect(log?.floor).toBe(2)
+    expect(log?.entries.length).toBe(10_000)
+    // The next invalidation continues the count: a counter reset would hand out 1 again.
+    expect(await small.invalidate(['k:/c'])).toBe(3)
+    expect(await admin.zscore(`${trimmed}orc:sync:v1`, '#')).toBe('3')
+    // A small trim afterwards keeps the floor where it was (the oldest dropped was at 2).
+    expect(await small.invalidate(['k:/d'])).toBe(4)
+    expect((await small.sync(0))?.floor).toBe(2)
+    expect(await admin.zcard(`${trimmed}orc:sync:v1`)).toBe(10_002)
+  })
+
   it('leaves the user’s connection open and untouched', async () => {
     const id = await user.id()
     const emitter = user.client as { eventNames?: () => Array<string | symbol> }
