@@ -15,4 +15,8 @@ export function entryPoints(root?: string): EntryPoint[]
 export function buildJs(options?: {
   root?: string
   outdir?: string
+  /** esbuild's `sourcemap` (default `linked`); `inline` for coverage of the built files. */
+  sourcemap?: 'linked' | 'inline'
+  /** esbuild's `minify` (default true). */
+  minify?: boolean
 }): Promise<(EntryPoint & { inputs: string[] })[]>

@@ -105,8 +105,17 @@ const lazyEntriesExternal = (root, entries, output) => ({
   },
 })
 
-/** Bundles every entry point of the package at `root` into `outdir` (default its dist/). */
-export const buildJs = async ({ root = repoRoot, outdir = join(root, 'dist') } = {}) => {
+/**
+ * Bundles every entry point of the package at `root` into `outdir` (default its dist/).
+ * `sourcemap` and `minify` are for tests that measure coverage of the built files
+ * (`inline`, unminified); the package is always built with the defaults.
+ */
+export const buildJs = async ({
+  root = repoRoot,
+  outdir = join(root, 'dist'),
+  sourcemap = 'linked',
+  minify = true,
+} = {}) => {
   for (const { source } of lazyEntries) {
     if (!existsSync(join(root, source))) throw new Error(`lazyEntries: no ${source}`)
   }
@@ -125,8 +134,8 @@ export const buildJs = async ({ root = repoRoot, outdir = join(root, 'dist') } =
         format: 'esm',
         target: 'node22',
         supported: { arrow: false },
-        minify: true,
-        sourcemap: 'linked',
+        minify,
+        sourcemap,
         sourcesContent: true,
         legalComments: 'none',
         metafile: true,

@@ -9,12 +9,13 @@
  */
 import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Redis as IoRedis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type FleetCommand, type FleetEnvironment, startFleet } from '../../bench/lib/fleet.mjs'
 import { buildJs } from '../../scripts/build.mjs'
+import { childBuildOptions, childCoverageEnv, keepBundle } from '../helpers/child-coverage.js'
 import { adminConnection } from './clients.js'
 import { startRedis } from './servers.js'
 
@@ -29,7 +30,11 @@ const freshPrefix = (name: string) => {
 }
 const running: FleetEnvironment[] = []
 const fleet = async (count: number, env: Record<string, string>) => {
-  const started = await startFleet(count, { ORC_FLEET_DIST: dist, ...env })
+  const started = await startFleet(count, {
+    ORC_FLEET_DIST: dist,
+    ...childCoverageEnv({ stoppedBySignal: true }),
+    ...env,
+  })
   running.push(...started)
   return started
 }
@@ -45,7 +50,12 @@ const sum = (
 let admin: IoRedis
 
 beforeAll(async () => {
-  await buildJs({ outdir: dist })
+  const built = await buildJs({
+    outdir: dist,
+    // In coverage mode: readable bundles with inline maps, kept for the report.
+    ...(childBuildOptions.sourcemap ? { sourcemap: 'inline', minify: false } : {}),
+  })
+  for (const { output } of built) keepBundle(join(dist, relative('dist', output)))
   admin = await adminConnection()
 }, 60_000)
 
