@@ -9,7 +9,7 @@ import middy from '@middy/core'
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { orcCache } from '../../src/cache/index.js'
-import type { SharedTier } from '../../src/cache/tier.js'
+import type { SharedRecord, SharedTier } from '../../src/cache/tier.js'
 import { redisStore } from '../../src/redis/index.js'
 import { httpApiEvent, lambdaContext } from '../helpers/events.js'
 import { CLIENT_KINDS, type UserClient } from '../redis/clients.js'
@@ -196,5 +196,85 @@ describe('a shared tier that breaks its contract', () => {
     expect(env.warnings.length).toBeGreaterThan(0)
     expect(new Set(env.warnings).size).toBe(env.warnings.length)
     for (const warning of env.warnings) expect(warning).not.toContain('secret-value')
+  })
+})
+
+/** A working shared tier in this process's memory: records, leases and the invalidation log. */
+const memoryTier = (): Required<SharedTier> => {
+  const records = new Map<string, SharedRecord>()
+  const leases = new Map<string, [token: string, until: number]>()
+  const log: [string, number][] = []
+  let generation = 0
+  return {
+    get: async (key) => records.get(key),
+    set: async (key, record) => {
+      records.set(key, record)
+      return 'stored'
+    },
+    delete: async (keys) => keys.filter((key) => records.delete(key)).length,
+    healthy: () => true,
+    lease: async (key, token, ttlMs) => {
+      if ((leases.get(key)?.[1] ?? 0) > Date.now()) return false
+      leases.set(key, [token, Date.now() + ttlMs])
+      return true
+    },
+    release: async (key, token) => leases.get(key)?.[0] === token && leases.delete(key),
+    sync: async (since) => ({
+      generation,
+      floor: 0,
+      entries: log.filter(([, at]) => at > since),
+    }),
+    invalidate: async (members) => {
+      generation++
+      for (const member of members) log.push([member, generation])
+      return generation
+    },
+  }
+}
+
+describe('a shared tier one of whose methods throws synchronously (instead of rejecting)', () => {
+  const methods = [
+    'get',
+    'set',
+    'delete',
+    'healthy',
+    'lease',
+    'release',
+    'sync',
+    'invalidate',
+  ] as const
+  it.each(methods)('%s: every invocation is answered, memory keeps caching', async (method) => {
+    const tier = memoryTier()
+    tier[method] = () => {
+      throw new TypeError('secret-value in message')
+    }
+    let runs = 0
+    const warnings: string[] = []
+    const cache = orcCache<APIGatewayProxyEventV2, Result>({
+      shared: tier,
+      lease: 200, // a lease left behind (its release threw) holds the next miss this long
+      syncInterval: 1,
+      tags: () => ['t'],
+      logger: { warn: (message: string) => warnings.push(message) },
+    })
+    const handler = middy<APIGatewayProxyEventV2, Result>()
+      .use(cache)
+      .handler(async (event) => respond(event, ++runs))
+    const invoke = async (path: string) =>
+      (await handler(httpApiEvent('GET', path), lambdaContext())) as Result
+    expect((await invoke('/a')).body).toBe('/a 1')
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    expect((await invoke('/a')).body).toBe('/a 1')
+    cache.delete('/a')
+    cache.invalidateTags(['t'])
+    expect((await invoke('/a')).body).toBe('/a 2')
+    cache.clear()
+    // clear() empties memory and records the clearing for the fleet; when that record
+    // fails, the shared tier still holds /a, and it is answered from there.
+    expect((await invoke('/a')).body).toBe(method === 'invalidate' ? '/a 2' : '/a 3')
+    if (method !== 'healthy') {
+      expect(warnings).toContainEqual(expect.stringContaining('the shared tier failed'))
+    }
+    for (const warning of warnings) expect(warning).not.toContain('secret-value')
   })
 })
