@@ -70,6 +70,48 @@ describe('FleetState', () => {
     expect(next.generation).toBe(5)
     expect(next.isCurrent(5, '/a', undefined)).toBe(true)
   })
+
+  it('keeps the latest generation per key and tag, whatever order invalidations arrive in', () => {
+    const fleet = new FleetState()
+    fleet.noteOwn([keyMember('/a'), tagMember('t')], 6)
+    // A read that brings an older invalidation of the same key and tag lowers nothing.
+    fleet.apply({
+      generation: 6,
+      floor: 0,
+      entries: [
+        [keyMember('/a'), 3],
+        [tagMember('t'), 2],
+      ],
+    })
+    expect(fleet.isCurrent(5, '/a', undefined)).toBe(false)
+    expect(fleet.isCurrent(5, '/b', ['t'])).toBe(false)
+    expect(fleet.isCurrent(6, '/a', ['t'])).toBe(true)
+  })
+
+  it('a clear below what it already covers lowers nothing, and keeps later invalidations', () => {
+    const fleet = new FleetState()
+    fleet.apply({
+      generation: 9,
+      floor: 0,
+      entries: [
+        [CLEAR_MEMBER, 5],
+        [keyMember('/a'), 9],
+      ],
+    })
+    fleet.noteOwn([CLEAR_MEMBER], 4)
+    expect(fleet.isCurrent(4, '/z', undefined)).toBe(false)
+    // The key invalidated at 9, after the clear at 5, is still remembered.
+    expect(fleet.isCurrent(8, '/a', undefined)).toBe(false)
+    expect(fleet.isCurrent(8, '/z', undefined)).toBe(true)
+  })
+
+  it('ignores log members of a kind it does not know (a newer writer’s), dropping nothing for them', () => {
+    const fleet = new FleetState()
+    const drops = fleet.apply({ generation: 3, floor: 0, entries: [['x:future', 3]] })
+    expect(drops).toEqual({ all: false, keys: [], tags: new Set() })
+    expect(fleet.generation).toBe(3)
+    expect(fleet.isCurrent(0, 'x:future', ['future'])).toBe(true)
+  })
 })
 
 describe('orcCache fleet-wide invalidation (two environments, ioredis)', () => {

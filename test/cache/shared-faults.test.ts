@@ -9,9 +9,10 @@ import middy from '@middy/core'
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { orcCache } from '../../src/cache/index.js'
-import type { SharedRecord, SharedTier } from '../../src/cache/tier.js'
+import type { SharedTier } from '../../src/cache/tier.js'
 import { redisStore } from '../../src/redis/index.js'
 import { httpApiEvent, lambdaContext } from '../helpers/events.js'
+import { memoryTier } from '../helpers/memory-tier.js'
 import { CLIENT_KINDS, type UserClient } from '../redis/clients.js'
 import {
   type DelayingProxy,
@@ -198,39 +199,6 @@ describe('a shared tier that breaks its contract', () => {
     for (const warning of env.warnings) expect(warning).not.toContain('secret-value')
   })
 })
-
-/** A working shared tier in this process's memory: records, leases and the invalidation log. */
-const memoryTier = (): Required<SharedTier> => {
-  const records = new Map<string, SharedRecord>()
-  const leases = new Map<string, [token: string, until: number]>()
-  const log: [string, number][] = []
-  let generation = 0
-  return {
-    get: async (key) => records.get(key),
-    set: async (key, record) => {
-      records.set(key, record)
-      return 'stored'
-    },
-    delete: async (keys) => keys.filter((key) => records.delete(key)).length,
-    healthy: () => true,
-    lease: async (key, token, ttlMs) => {
-      if ((leases.get(key)?.[1] ?? 0) > Date.now()) return false
-      leases.set(key, [token, Date.now() + ttlMs])
-      return true
-    },
-    release: async (key, token) => leases.get(key)?.[0] === token && leases.delete(key),
-    sync: async (since) => ({
-      generation,
-      floor: 0,
-      entries: log.filter(([, at]) => at > since),
-    }),
-    invalidate: async (members) => {
-      generation++
-      for (const member of members) log.push([member, generation])
-      return generation
-    },
-  }
-}
 
 describe('a shared tier one of whose methods throws synchronously (instead of rejecting)', () => {
   const methods = [
