@@ -72,7 +72,8 @@ export class FleetState {
     for (const member of members) {
       if (member === CLEAR_MEMBER) this.#raiseFloor(generation)
       else if (member.startsWith('k:')) this.#note(this.#keys, member.slice(2), generation)
-      else if (member.startsWith('t:')) this.#note(this.#tags, member.slice(2), generation)
+      // Our own members are made by CLEAR_MEMBER, keyMember and tagMember only: a tag.
+      else this.#note(this.#tags, member.slice(2), generation)
     }
     if (generation === this.generation + 1) this.generation = generation
   }

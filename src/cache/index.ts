@@ -54,8 +54,6 @@ interface Pending {
   /** An expired entry still inside the `staleIfError` window. */
   stale: Entry | undefined
   flight: Flight | undefined
-  /** Request `Cache-Control: no-store` (when honoured): do not store. */
-  readonly noStore: boolean
   /** The shared tier failed on this invocation's lookup: do not wait for a write to it too. */
   sharedDown: boolean
   /** The token of the lease this invocation holds on `key` (single flight across environments). */
@@ -272,7 +270,6 @@ export const orcCache = <
       http,
       stale,
       flight: undefined,
-      noStore,
       sharedDown,
       lease: undefined,
       gen: slot?.driver?.fleet.generation ?? 0,
@@ -476,11 +473,12 @@ export const orcCache = <
   /** After a successful unsafe request: drops what is stored for its target (RFC 9111 §4.4). */
   const invalidate = (request: Req, http: HttpRequest): void => {
     ;(request.internal as Internal)[unsafeSlot] = undefined
-    const response = request.response as Record<string, unknown> | undefined
+    const response = request.response as Record<string, unknown>
+    // A response without a 2xx or 3xx status (or none at all) invalidates nothing.
     if (!invalidates(statusOf(response))) return
     try {
       const own = userKey ? userKey(request.event, request.context) : undefined
-      const keys = invalidationKeys(http, response ?? {}, own, !userKey)
+      const keys = invalidationKeys(http, response, own, !userKey)
       for (const key of keys) {
         slot?.run((driver) => driver.deleteFamily(key))
         l1.deleteFamily(key)
@@ -516,7 +514,6 @@ export const orcCache = <
       if (pending.stale !== undefined && status !== undefined && status >= 500) {
         return answerStale(request, pending)
       }
-      if (pending.noStore) return
       stored = storeResponse(pending, response, request)
       if (header !== undefined && pending.http !== undefined && status !== undefined) {
         request.response = withHeaders(response as Record<string, unknown>, {

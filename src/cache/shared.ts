@@ -320,11 +320,6 @@ export class SharedDriver {
     }
   }
 
-  /** Whether the tier keeps the fleet's invalidation log (`sync` and `invalidate`). */
-  get syncs(): boolean {
-    return typeof this.#shared.sync === 'function' && typeof this.#shared.invalidate === 'function'
-  }
-
   /**
    * Reads the fleet's invalidations since the last read (one round trip) and drops
    * from memory what they name. A failure is reported and changes nothing: memory

@@ -36,6 +36,9 @@ const tier = {
   get: async () => { tierCalls++; return undefined },
   set: async () => { tierCalls++; return 'stored' },
   delete: async () => { tierCalls++; return 0 },
+  // A tier that keeps the fleet's log: every invocation would read it first (syncInterval).
+  sync: async () => { tierCalls++; return { generation: 0, floor: 0, entries: [] } },
+  invalidate: async () => { tierCalls++; return 1 },
 }
 let runs = 0
 const cache = orcCache({ key: 'id', shared: tier, logger: { warn: (message) => warnings.push(message) } })
