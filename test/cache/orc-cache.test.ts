@@ -285,6 +285,42 @@ describe('orcCache with the real @middy/core', () => {
     expect(seen).toEqual(['miss:1', 'store:1', 'hit:1', 'bypass:undefined'])
   })
 
+  it('ignores an onEvent that throws: every invocation is answered, the failure logged once', async () => {
+    const logger = quietLogger()
+    let calls = 0
+    const handler = middy(async () => `run ${++calls}`).use(
+      orcCache({
+        ...plain,
+        key: 'pathParameters.id',
+        onEvent: () => {
+          throw new Error('metrics backend down')
+        },
+        logger,
+      }),
+    )
+    expect(await handler(itemEvent('1'), lambdaContext())).toBe('run 1')
+    expect(await handler(itemEvent('1'), lambdaContext())).toBe('run 1')
+    expect(logger.warn).toHaveBeenCalledTimes(1)
+    expect(String(logger.warn.mock.calls[0]?.[0])).toMatch(/onEvent/)
+  })
+
+  it('runs a context without getRemainingTimeInMillis (a test harness) through single flight', async () => {
+    const release: Array<() => void> = []
+    let calls = 0
+    const handler = middy(async () => {
+      calls++
+      await new Promise<void>((resolve) => release.push(resolve))
+      return 'shared'
+    }).use(orcCache({ ...plain, key: 'pathParameters.id', logger: quietLogger() }))
+    const bare = {} as Context
+    const first = handler(itemEvent('1'), bare)
+    const second = handler(itemEvent('1'), bare)
+    await vi.waitFor(() => expect(release).toHaveLength(1))
+    release[0]?.()
+    expect(await Promise.all([first, second])).toEqual(['shared', 'shared'])
+    expect(calls).toBe(1)
+  })
+
   it('keeps overlapping invocations apart', async () => {
     const cache = orcCache({ ...plain, key: 'pathParameters.id', logger: quietLogger() })
     const release: Array<() => void> = []

@@ -94,6 +94,27 @@ describe('orcCache with Powertools Logger, Metrics and Tracer', () => {
     }
   })
 
+  it('serves the hit when a Powertools cleanup throws (Metrics with throwOnEmptyMetrics, none added)', async () => {
+    const metrics = new Metrics({ namespace: 'orc', serviceName: 'orc' })
+    // The miss publishes its metric (one line of EMF on stdout); the hit has none to publish.
+    const warn = vi.fn()
+    let calls = 0
+    const handler = middy(async () => {
+      calls++
+      metrics.addMetric('work', MetricUnit.Count, 1)
+      return { statusCode: 200, body: 'ok' }
+    })
+      .use(logMetrics(metrics, { throwOnEmptyMetrics: true }))
+      .use(orcCache({ logger: { warn } }))
+    const event = () => loadEvent<APIGatewayProxyEventV2>('apigw-v2-request-no-authorizer')
+    await handler(event(), lambdaContext())
+    const hit = await handler(event(), lambdaContext())
+    expect(calls).toBe(1)
+    expect(hit).toMatchObject({ statusCode: 200, body: 'ok', headers: { 'x-orc-cache': 'HIT' } })
+    expect(warn).toHaveBeenCalledTimes(1)
+    expect(String(warn.mock.calls[0]?.[0])).toMatch(/Powertools cleanup/)
+  })
+
   it('does not touch request.internal cleanup when no Powertools middleware is present', async () => {
     const handler = middy(async () => ({ statusCode: 200, body: 'ok' })).use(orcCache())
     const event = () => loadEvent<APIGatewayProxyEventV2>('apigw-v2-request-no-authorizer')
