@@ -199,4 +199,50 @@ describe('entry codec bounds', () => {
       value: { statusCode: 200 },
     })
   })
+
+  it('refuses a value JSON cannot carry (a BigInt) and a generation that is not a safe count', () => {
+    expect(encodeEntry({ ...base, value: { n: 1n } }, Infinity)).toBe('not-json')
+    for (const gen of [-1, Number.NaN, 2 ** 53]) {
+      expect(encodeEntry({ ...base, gen }, Infinity)).toBe('not-json')
+    }
+    expect(decodeEntry(encodeEntry({ ...base, gen: 7 }, Infinity))).toMatchObject({ gen: 7 })
+  })
+
+  it('refuses more than 65,535 tags, an empty tag, or one over 65,535 bytes', () => {
+    const tagged = (tags: string[]) => encodeEntry({ ...base, tags }, Infinity)
+    expect(decodeEntry(tagged(['a', 'b']))).toMatchObject({ tags: ['a', 'b'] })
+    expect(tagged(Array.from({ length: 65_536 }, () => 'a'))).toBe('too-large')
+    expect(tagged([''])).toBe('too-large')
+    expect(tagged(['é'.repeat(32_768)])).toBe('too-large')
+    // No tags at all: stored without the tags field.
+    expect(decodeEntry(tagged([]))).not.toHaveProperty('tags')
+  })
+
+  it('reads a stored generation that is not a safe count, or a tags field with no tag, as a miss', () => {
+    const bytes = encodeEntry(
+      { ...base, value: undefined, gen: 3, tags: ['t'] },
+      Infinity,
+    ) as Buffer
+    expect(decodeEntry(bytes)).toMatchObject({ gen: 3, tags: ['t'] })
+    // The generation follows the 20-byte header (no ETag, no Vary); then the tags' count.
+    for (const gen of [-1, Number.NaN, 2 ** 53]) {
+      const copy = Buffer.from(bytes)
+      copy.writeDoubleLE(gen, 20)
+      expect(decodeEntry(copy)).toBeUndefined()
+    }
+    const noTags = Buffer.from(bytes.subarray(0, 30))
+    noTags.writeUInt16LE(0, 28)
+    expect(decodeEntry(noTags)).toBeUndefined()
+  })
+
+  it('reads a Vary marker that carries a value, or another kind that carries Vary, as a miss', () => {
+    const withValue = encodeEntry({ ...marker(['accept']), value: { a: 1 } }, Infinity) as Buffer
+    expect(decodeEntry(withValue)).toBeUndefined()
+    const plainWithVary = encodeEntry({ ...base, vary: ['accept'] }, Infinity) as Buffer
+    expect(decodeEntry(plainWithVary)).toBeUndefined()
+    expect(decodeEntry(encodeEntry(marker(['accept']), Infinity))).toMatchObject({
+      kind: KIND_VARY,
+      vary: ['accept'],
+    })
+  })
 })
