@@ -177,7 +177,8 @@ describe(`scope reader under plain Node ${process.version}`, () => {
     })
     // A leak of even 50 bytes per scan would show as 500 kB.
     expect(heapAfter! - heapBefore!).toBeLessThan(500_000)
-  })
+    // 10,000 inspector sessions: seconds alone, a minute on two busy vCPUs.
+  }, 90_000)
 
   test('a refused inspector (permission model) is said once, and yields no roots', () => {
     const { roots, logs } = run(['denied', join(FIXTURES, 'esm/handler.mjs')], {
