@@ -103,6 +103,12 @@ describe('FleetState', () => {
     // The key invalidated at 9, after the clear at 5, is still remembered.
     expect(fleet.isCurrent(8, '/a', undefined)).toBe(false)
     expect(fleet.isCurrent(8, '/z', undefined)).toBe(true)
+    // Its own invalidation at 12, noted before a read brings someone's clear at 10: both hold.
+    fleet.noteOwn([keyMember('/b')], 12)
+    fleet.apply({ generation: 12, floor: 0, entries: [[CLEAR_MEMBER, 10]] })
+    expect(fleet.isCurrent(11, '/b', undefined)).toBe(false)
+    expect(fleet.isCurrent(11, '/c', undefined)).toBe(true)
+    expect(fleet.isCurrent(9, '/c', undefined)).toBe(false)
   })
 
   it('ignores log members of a kind it does not know (a newer writer’s), dropping nothing for them', () => {

@@ -2,7 +2,7 @@ import middy from '@middy/core'
 import type { APIGatewayProxyEvent, Context, SQSEvent } from 'aws-lambda'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ConfigError, orcCache } from '../../src/index.js'
-import { lambdaContext, loadEvent } from '../helpers/events.js'
+import { httpApiEvent, lambdaContext, loadEvent } from '../helpers/events.js'
 
 const quietLogger = () => ({ warn: vi.fn() })
 /** The HTTP rules have their own tests (http.test.ts); these test the cache itself. */
@@ -319,6 +319,40 @@ describe('orcCache with the real @middy/core', () => {
     release[0]?.()
     expect(await Promise.all([first, second])).toEqual(['shared', 'shared'])
     expect(calls).toBe(1)
+  })
+
+  it('answers the response when a cacheable function throws, stores nothing, and logs it once', async () => {
+    const logger = quietLogger()
+    let calls = 0
+    const handler = middy(async () => `run ${++calls}`).use(
+      orcCache({
+        ...plain,
+        key: 'pathParameters.id',
+        cacheable: () => {
+          throw new Error('bug in the predicate')
+        },
+        logger,
+      }),
+    )
+    expect(await handler(itemEvent('1'), lambdaContext())).toBe('run 1')
+    expect(await handler(itemEvent('1'), lambdaContext())).toBe('run 2')
+    expect(logger.warn).toHaveBeenCalledTimes(1)
+    expect(String(logger.warn.mock.calls[0]?.[0])).toMatch(/storing a response failed/)
+  })
+
+  it('passes a safe method it does not cache (OPTIONS) through without invalidating', async () => {
+    let calls = 0
+    const handler = middy(async () => ({
+      statusCode: 200,
+      headers: { 'cache-control': 'max-age=60' },
+      body: `run ${++calls}`,
+    })).use(orcCache({ logger: quietLogger() }))
+    const get = () => handler(httpApiEvent('GET', '/a'), lambdaContext())
+    expect((await get()).body).toBe('run 1')
+    const options = await handler(httpApiEvent('OPTIONS', '/a'), lambdaContext())
+    expect(options.body).toBe('run 2')
+    expect(options.headers).not.toHaveProperty('x-orc-cache')
+    expect((await get()).body).toBe('run 1')
   })
 
   it('keeps overlapping invocations apart', async () => {

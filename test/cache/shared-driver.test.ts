@@ -10,7 +10,7 @@ import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyStructuredResultV2,
 } from 'aws-lambda'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { type OrcCacheOptions, orcCache } from '../../src/cache/index.js'
 import type { SharedRecord } from '../../src/cache/tier.js'
 import { httpApiEvent, lambdaContext, loadEvent } from '../helpers/events.js'
@@ -200,6 +200,58 @@ describe('leases across environments', () => {
       // Well before the holder's 10 s lease (or the invocation's share of its time).
       expect(performance.now() - started).toBeLessThan(5_000)
     }
+  })
+})
+
+describe('waiting for another environment’s lease', () => {
+  it('gives up after its share of the time left (leaseWait) and runs the handler', async () => {
+    for (const context of [lambdaContext({ getRemainingTimeInMillis: () => 1_000 }), undefined]) {
+      const tier = memoryTier()
+      // A holder that keeps its lease for 10 s and never stores.
+      await tier.lease(await keyOf('/held'), 'holder', 10_000)
+      let runs = 0
+      const handler = middy<APIGatewayProxyEventV2, Result>()
+        .use(
+          orcCache<APIGatewayProxyEventV2, Result>({
+            shared: tier,
+            lease: 10_000,
+            leaseWait: 0.05,
+          }),
+        )
+        .handler(async () => ({
+          statusCode: 200,
+          headers: { 'cache-control': 'max-age=60' },
+          body: `${++runs}`,
+        }))
+      const started = performance.now()
+      // Without a context clock, the share is of the default wait.
+      const result = (await handler(
+        httpApiEvent('GET', '/held'),
+        context ?? ({} as never),
+      )) as Result
+      expect(result.body).toBe('1')
+      expect(performance.now() - started).toBeLessThan(2_000)
+    }
+  })
+})
+
+describe('work queued while the driver loads', () => {
+  it('a delete made right after the factory, before the driver has loaded, reaches the tier', async () => {
+    const tier = memoryTier()
+    const cache = orcCache({ key: 'id', shared: tier, syncInterval: 0 })
+    expect(cache.delete('early')).toBe(false)
+    // Nothing is sent yet: the driver is still loading.
+    expect(tier.calls.delete ?? 0).toBe(0)
+    await vi.waitFor(() => expect(tier.calls.delete).toBe(1))
+  })
+
+  it('a key that names nothing (empty, or missing parts) deletes nothing and sends nothing', async () => {
+    const tier = memoryTier()
+    const cache = orcCache({ key: 'id', shared: tier })
+    expect(cache.delete('')).toBe(false)
+    expect(cache.delete([undefined, null])).toBe(false)
+    await sleep(5)
+    expect(tier.calls.delete ?? 0).toBe(0)
   })
 })
 

@@ -245,4 +245,13 @@ describe('entry codec bounds', () => {
       vary: ['accept'],
     })
   })
+
+  it('reads a body kept apart in anything but an HTTP response whose body is held by 0 as a miss', () => {
+    const response = { statusCode: 200, headers: {}, body: '{"a":1}' }
+    const bytes = encodeEntry({ ...base, kind: KIND_HTTP, value: response }, Infinity) as Buffer
+    expect(decodeEntry(bytes)).toMatchObject({ kind: KIND_HTTP, value: response })
+    const asPlain = Buffer.from(bytes)
+    asPlain[2] = KIND_PLAIN
+    expect(decodeEntry(asPlain)).toBeUndefined()
+  })
 })

@@ -152,6 +152,16 @@ describe.each(CLIENT_KINDS)('redisStore with $name', (kind: ClientKind) => {
     expect(await store.delete([])).toBe(0)
   })
 
+  it('refuses a time to live that is no positive finite number of ms, sending nothing', async () => {
+    const entry = httpEntry('x')
+    const operations = store.stats().operations
+    for (const ttl of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(await store.set('bad-ttl', entry, ttl)).toBe('refused')
+      expect(await store.lease('bad-ttl', 'token', ttl)).toBeUndefined()
+    }
+    expect(store.stats().operations).toBe(operations)
+  })
+
   it('takes a lease with SET NX PX: NX and PX reach the server, a second taker is refused', async () => {
     const leaseKey = store.leaseKeyOf('L')
     expect(leaseKey.startsWith(`${prefix}orc:lease:`)).toBe(true)
