@@ -18,6 +18,11 @@ import {
   scopeEntries,
 } from './inspector.js'
 
+/** Values the scope reader never reports nor follows. */
+export interface Excluded {
+  has(value: unknown): boolean
+}
+
 /** A function whose scopes are read at every scan, and the file they belong to. */
 export interface ScanTarget {
   readonly fn: AnyFunction
@@ -38,10 +43,11 @@ export interface DiscoverSettings {
   /** At most this many functions read while discovering (bounds the first scan). */
   readonly maxFunctions: number
   /**
-   * Values never followed: the guard's own hooks. (Installed, this package is under
-   * `node_modules`; bundled into the user's file, only identity tells it apart.)
+   * Values never followed: the hooks of every guard in the process. (Installed, this
+   * package is under `node_modules`; bundled into the user's file, only a mark tells
+   * them apart: `../own.ts`.)
    */
-  readonly exclude: ReadonlySet<unknown>
+  readonly exclude: Excluded
 }
 
 /** Hops through third-party code to reach the user's: one, as from Middy's wrapper to the handler. */
@@ -183,9 +189,11 @@ export const discoverTargets = (
   const targets: ScanTarget[] = []
   const covered: { scriptId: string | undefined; scopes: readonly ScopeReading[] }[] = []
   const files = new Set<string>()
-  const seen = new Set<unknown>(settings.exclude)
+  const seen = new Set<unknown>()
   const explicit = new Set(seeds.filter((seed) => seed.explicit).map((seed) => seed.fn))
-  let frontier = seeds.filter(({ fn }) => !seen.has(fn)).map(({ fn }) => ({ fn, foreignHops: 0 }))
+  let frontier = seeds
+    .filter(({ fn }) => !settings.exclude.has(fn) && !seen.has(fn))
+    .map(({ fn }) => ({ fn, foreignHops: 0 }))
   for (const { fn } of frontier) seen.add(fn)
   let budget = settings.maxFunctions
 
@@ -226,7 +234,7 @@ export const discoverTargets = (
         for (const [, value] of scopeEntries(scope.variables)) {
           if (settings.exclude.has(value)) continue
           for (const found of functionsIn(value)) {
-            if (seen.has(found)) continue
+            if (seen.has(found) || settings.exclude.has(found)) continue
             seen.add(found)
             next.push({ fn: found, foreignHops: hops })
           }

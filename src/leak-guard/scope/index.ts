@@ -13,10 +13,12 @@
 import { Module } from 'node:module'
 import { isModuleNamespaceObject, isProxy } from 'node:util/types'
 import { type BundleRegions, bundleRegions, inDependency } from '../bundle.js'
+import { isGuardHook } from '../own.js'
 import type { NamedRoot, RootProvider } from '../roots.js'
 import type { HiddenReader } from '../walk.js'
 import {
   discoverTargets,
+  type Excluded,
   exportedFunctions,
   libraryExports,
   loadModuleExports,
@@ -57,7 +59,10 @@ export interface ScopeRootsOptions {
   maxModules?: number
   /** At most this many functions looked at while discovering. Default 200. */
   maxFunctions?: number
-  /** Values never reported nor followed: the guard's own hooks and state. */
+  /**
+   * Values never reported nor followed, besides the hooks of every guard in the process
+   * (always left out: `../own.ts`).
+   */
   exclude?: Iterable<unknown>
   /** Environment to read `LAMBDA_TASK_ROOT` and `_HANDLER` from. Default `process.env`. */
   env?: NodeJS.ProcessEnv
@@ -72,11 +77,7 @@ const DEFAULT_MAX_FUNCTIONS = 200
  * by its own properties (a class's static fields, `axios.defaults`), so it is searched,
  * unless it is the guard's own. Never runs a Proxy trap.
  */
-const isData = (
-  value: unknown,
-  skip: ReadonlySet<unknown>,
-  exclude: ReadonlySet<unknown>,
-): boolean => {
+const isData = (value: unknown, skip: ReadonlySet<unknown>, exclude: Excluded): boolean => {
   if (typeof value === 'function') return !exclude.has(value)
   if (value === undefined || skip.has(value)) return false
   if (typeof value !== 'object' || value === null || isProxy(value)) return true
@@ -118,7 +119,7 @@ const rootsOf = (
   file: string | undefined,
   plan: SourcePlan,
   skip: ReadonlySet<unknown>,
-  exclude: ReadonlySet<unknown>,
+  exclude: Excluded,
   labelCache: LabelCache,
   dataCache: WeakMap<object, boolean>,
 ): NamedRoot[] => {
@@ -220,7 +221,7 @@ const MAX_HIDDEN_PER_READ = 256
  */
 const createHiddenReader = (
   access: ReturnType<typeof createInspectorAccess>,
-  exclude: ReadonlySet<unknown>,
+  exclude: Excluded,
 ): HiddenReader => {
   const withoutPrivates = new WeakSet<object>()
   const withoutClosure = new WeakSet<object>()
@@ -309,7 +310,8 @@ export interface ScopeRoots extends RootProvider {
 export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
   const env = options.env ?? process.env
   const root = env.LAMBDA_TASK_ROOT ?? process.cwd()
-  const exclude = new Set(options.exclude)
+  const excludedValues = new Set(options.exclude)
+  const exclude: Excluded = { has: (value) => excludedValues.has(value) || isGuardHook(value) }
   const settings = {
     root,
     follow: options.discover ?? true,
@@ -321,7 +323,7 @@ export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
   let seeds: Seed[] | undefined
   let handlerLoaded: Promise<void> = Promise.resolve()
   let targets: ScanTarget[] | undefined
-  let skip: ReadonlySet<unknown> = exclude
+  let skip: ReadonlySet<unknown> = excludedValues
   const labelCache: LabelCache = new Map()
   let dataCache = new WeakMap<object, boolean>()
 
@@ -373,7 +375,7 @@ export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
 
   const discover = (inspector: ScopeInspector, from: readonly Seed[]): ScanTarget[] => {
     const found = discoverTargets(inspector, from, settings)
-    skip = new Set([...exclude, ...libraryExports()])
+    skip = new Set([...excludedValues, ...libraryExports()])
     dataCache = new WeakMap() // decided with the old `skip`
     // The plans too (once per file: a few ms per 100 KB of first-party code), during
     // discovery: in Lambda, at init.
