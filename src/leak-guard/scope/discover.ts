@@ -5,8 +5,6 @@
  * and the modules it uses. Done once (in Lambda, right after the handler module has
  * loaded; elsewhere at the first scan); the result is cached.
  */
-import { statSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { isAbsolute, relative, resolve, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { isModuleNamespaceObject, isProxy } from 'node:util/types'
@@ -69,7 +67,11 @@ export const locateHandler = (taskRoot: string, handler: string): string | undef
   if (dot <= 0 || dot === base.length - 1) return undefined
   const stem = resolve(taskRoot, handler.slice(0, slash + 1), base.slice(0, dot))
   return HANDLER_EXTENSIONS.map((ext) => stem + ext).find(
-    (candidate) => statSync(candidate, { throwIfNoEntry: false })?.isFile() ?? false,
+    (candidate) =>
+      process
+        .getBuiltinModule('node:fs')
+        .statSync(candidate, { throwIfNoEntry: false })
+        ?.isFile() ?? false,
   )
 }
 
@@ -77,7 +79,8 @@ export const locateHandler = (taskRoot: string, handler: string): string | undef
  * Node's CommonJS module cache (`require.cache`). Any base path gives the same cache; the
  * working directory is used because `import.meta.url` is unset in a CommonJS bundle.
  */
-const requireCache = () => createRequire(resolve('require-cache.js')).cache
+const requireCache = () =>
+  process.getBuiltinModule('node:module').createRequire(resolve('require-cache.js')).cache
 
 /**
  * The handler module's exports: from `require.cache` when it is CommonJS (synchronous),

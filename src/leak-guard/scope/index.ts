@@ -10,7 +10,6 @@
  * code only lives in the module function's frame, is gone once the module has been
  * evaluated, and is invisible here.
  */
-import { Module } from 'node:module'
 import { isModuleNamespaceObject, isProxy } from 'node:util/types'
 import { isGuardHook } from '../own.js'
 import type { NamedRoot, RootProvider } from '../roots.js'
@@ -84,11 +83,15 @@ const DEFAULT_MAX_FUNCTIONS = 200
  * by its own properties (a class's static fields, `axios.defaults`), so it is searched,
  * unless it is the guard's own. Never runs a Proxy trap.
  */
+/** CommonJS `module` objects' prototype (`node:module` is loaded when first needed). */
+let modulePrototype: object | undefined
+
 const isData = (value: unknown, skip: ReadonlySet<unknown>, exclude: Excluded): boolean => {
   if (typeof value === 'function') return !exclude.has(value)
   if (value === undefined || skip.has(value)) return false
   if (typeof value !== 'object' || value === null || isProxy(value)) return true
-  return !isModuleNamespaceObject(value) && Object.getPrototypeOf(value) !== Module.prototype
+  modulePrototype ??= process.getBuiltinModule('node:module').Module.prototype as object
+  return !isModuleNamespaceObject(value) && Object.getPrototypeOf(value) !== modulePrototype
 }
 
 /** `Closure (factory)` → `factory`; `Block` → `block`. */
