@@ -6,9 +6,15 @@
  * dependency's too. Used to leave dependencies' closures unread and their timers
  * unreported.
  */
-import { readFileSync, statSync } from 'node:fs'
 import { isAbsolute } from 'node:path'
 import { fileURLToPath } from 'node:url'
+
+/**
+ * `node:fs`, loaded when first needed: an ES module's `import ... from 'node:fs'` makes
+ * Node load all of it (its promises API, streams, readline: some 30 internal modules,
+ * 5-10 ms) when the runtime loads.
+ */
+const fs = () => process.getBuiltinModule('node:fs')
 
 /** Where a bundle's modules start: lines, and whether each is a dependency's. */
 export interface BundleRegions {
@@ -47,10 +53,10 @@ export const readScript = (url: string | undefined): string | undefined => {
     const path = url.startsWith('file://') ? fileURLToPath(url) : url
     if (
       !isAbsolute(path) ||
-      (statSync(path, { throwIfNoEntry: false })?.size ?? Infinity) > MAX_BUNDLE_BYTES
+      (fs().statSync(path, { throwIfNoEntry: false })?.size ?? Infinity) > MAX_BUNDLE_BYTES
     )
       return undefined
-    return readFileSync(path, 'utf8')
+    return fs().readFileSync(path, 'utf8')
   } catch {
     return undefined
   }

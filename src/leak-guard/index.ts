@@ -24,6 +24,7 @@ import { createLogOnce, errorName, type WarnLogger } from '../shared/log-once.js
 import { takeBaseline } from './baseline.js'
 import { describeFinding } from './describe.js'
 import type { LeakFinding } from './findings.js'
+import { markGuardHook } from './own.js'
 import type { InvocationRecord } from './pending.js'
 import type { RootProvider } from './roots.js'
 import type { GuardCore } from './runtime.js'
@@ -355,6 +356,10 @@ export const leakGuard = <
     if (on === undefined) return // not loaded (its failure was logged): nothing was started
     report(guarded(() => on.end(request, request.response)))
   }
+
+  // Marked as a guard's own: no guard in the process follows them or reads their closures.
+  markGuardHook(leakGuardBefore)
+  markGuardHook(leakGuardAfter)
 
   // The heavy part loads now, off the request path: in Lambda during init, after the
   // handler module has been evaluated. A failed load is logged once; the guard then

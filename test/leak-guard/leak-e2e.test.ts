@@ -303,6 +303,8 @@ describeWithRuntime.each(BUILDS)('$build', ({ format, packages, file }) => {
     test('awaited, cleared and unref’d timers', () =>
       silent('awaited-timers', () => post({ email: email() })))
     test('a handler that only echoes', () => silent('echo', () => post({ email: email() })))
+    test('module variables rebound with no request data (a flag, a counter, a product id)', () =>
+      silent('rebinding', (i) => post({ email: email(), productId: PRODUCTS[i] })))
 
     describe('the AWS SDK (DynamoDB) with its client made at init', () => {
       // A local stand-in for DynamoDB on 127.0.0.1: it answers PutItem with `{}`, over

@@ -256,3 +256,11 @@ describe('work that outlives its invocation (pending)', () => {
     expect(findings.filter((f) => f.kind === 'pending')).toEqual([])
   })
 })
+
+test('module variables rebound at every invocation with no request data stay silent', async () => {
+  const { invoke, findings } = await guarded('rebinding')
+  for (let i = 0; i < 4; i++) {
+    await invoke({ email: email(), productId: `p${i % 3}` }, `rebinding-${i}`)
+  }
+  expect(findings).toEqual([])
+})

@@ -5,8 +5,6 @@
  * and the modules it uses. Done once (in Lambda, right after the handler module has
  * loaded; elsewhere at the first scan); the result is cached.
  */
-import { statSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { isAbsolute, relative, resolve, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { isModuleNamespaceObject, isProxy } from 'node:util/types'
@@ -17,6 +15,11 @@ import {
   type ScopeReading,
   scopeEntries,
 } from './inspector.js'
+
+/** Values the scope reader never reports nor follows. */
+export interface Excluded {
+  has(value: unknown): boolean
+}
 
 /** A function whose scopes are read at every scan, and the file they belong to. */
 export interface ScanTarget {
@@ -38,10 +41,11 @@ export interface DiscoverSettings {
   /** At most this many functions read while discovering (bounds the first scan). */
   readonly maxFunctions: number
   /**
-   * Values never followed: the guard's own hooks. (Installed, this package is under
-   * `node_modules`; bundled into the user's file, only identity tells it apart.)
+   * Values never followed: the hooks of every guard in the process. (Installed, this
+   * package is under `node_modules`; bundled into the user's file, only a mark tells
+   * them apart: `../own.ts`.)
    */
-  readonly exclude: ReadonlySet<unknown>
+  readonly exclude: Excluded
 }
 
 /** Hops through third-party code to reach the user's: one, as from Middy's wrapper to the handler. */
@@ -63,7 +67,11 @@ export const locateHandler = (taskRoot: string, handler: string): string | undef
   if (dot <= 0 || dot === base.length - 1) return undefined
   const stem = resolve(taskRoot, handler.slice(0, slash + 1), base.slice(0, dot))
   return HANDLER_EXTENSIONS.map((ext) => stem + ext).find(
-    (candidate) => statSync(candidate, { throwIfNoEntry: false })?.isFile() ?? false,
+    (candidate) =>
+      process
+        .getBuiltinModule('node:fs')
+        .statSync(candidate, { throwIfNoEntry: false })
+        ?.isFile() ?? false,
   )
 }
 
@@ -71,7 +79,8 @@ export const locateHandler = (taskRoot: string, handler: string): string | undef
  * Node's CommonJS module cache (`require.cache`). Any base path gives the same cache; the
  * working directory is used because `import.meta.url` is unset in a CommonJS bundle.
  */
-const requireCache = () => createRequire(resolve('require-cache.js')).cache
+const requireCache = () =>
+  process.getBuiltinModule('node:module').createRequire(resolve('require-cache.js')).cache
 
 /**
  * The handler module's exports: from `require.cache` when it is CommonJS (synchronous),
@@ -183,9 +192,11 @@ export const discoverTargets = (
   const targets: ScanTarget[] = []
   const covered: { scriptId: string | undefined; scopes: readonly ScopeReading[] }[] = []
   const files = new Set<string>()
-  const seen = new Set<unknown>(settings.exclude)
+  const seen = new Set<unknown>()
   const explicit = new Set(seeds.filter((seed) => seed.explicit).map((seed) => seed.fn))
-  let frontier = seeds.filter(({ fn }) => !seen.has(fn)).map(({ fn }) => ({ fn, foreignHops: 0 }))
+  let frontier = seeds
+    .filter(({ fn }) => !settings.exclude.has(fn) && !seen.has(fn))
+    .map(({ fn }) => ({ fn, foreignHops: 0 }))
   for (const { fn } of frontier) seen.add(fn)
   let budget = settings.maxFunctions
 
@@ -226,7 +237,7 @@ export const discoverTargets = (
         for (const [, value] of scopeEntries(scope.variables)) {
           if (settings.exclude.has(value)) continue
           for (const found of functionsIn(value)) {
-            if (seen.has(found)) continue
+            if (seen.has(found) || settings.exclude.has(found)) continue
             seen.add(found)
             next.push({ fn: found, foreignHops: hops })
           }

@@ -10,13 +10,13 @@
  * code only lives in the module function's frame, is gone once the module has been
  * evaluated, and is invisible here.
  */
-import { Module } from 'node:module'
 import { isModuleNamespaceObject, isProxy } from 'node:util/types'
-import { type BundleRegions, bundleRegions, inDependency } from '../bundle.js'
+import { isGuardHook } from '../own.js'
 import type { NamedRoot, RootProvider } from '../roots.js'
 import type { HiddenReader } from '../walk.js'
 import {
   discoverTargets,
+  type Excluded,
   exportedFunctions,
   libraryExports,
   loadModuleExports,
@@ -24,14 +24,22 @@ import {
   type ScanTarget,
   type Seed,
 } from './discover.js'
+import { createHiddenReader } from './hidden.js'
 import {
-  type AnyFunction,
   createInspectorAccess,
   type FunctionReading,
   type LogOnce,
   type ScopeInspector,
   scopeEntries,
 } from './inspector.js'
+import {
+  agrees,
+  createLiveScopes,
+  type LiveRequest,
+  type LiveScope,
+  liveRequestOf,
+  moduleScopeIndex,
+} from './live.js'
 import { planOfScript, type SourcePlan } from './plan.js'
 
 export type { LogOnce } from './inspector.js'
@@ -57,7 +65,10 @@ export interface ScopeRootsOptions {
   maxModules?: number
   /** At most this many functions looked at while discovering. Default 200. */
   maxFunctions?: number
-  /** Values never reported nor followed: the guard's own hooks and state. */
+  /**
+   * Values never reported nor followed, besides the hooks of every guard in the process
+   * (always left out: `../own.ts`).
+   */
   exclude?: Iterable<unknown>
   /** Environment to read `LAMBDA_TASK_ROOT` and `_HANDLER` from. Default `process.env`. */
   env?: NodeJS.ProcessEnv
@@ -72,15 +83,15 @@ const DEFAULT_MAX_FUNCTIONS = 200
  * by its own properties (a class's static fields, `axios.defaults`), so it is searched,
  * unless it is the guard's own. Never runs a Proxy trap.
  */
-const isData = (
-  value: unknown,
-  skip: ReadonlySet<unknown>,
-  exclude: ReadonlySet<unknown>,
-): boolean => {
+/** CommonJS `module` objects' prototype (`node:module` is loaded when first needed). */
+let modulePrototype: object | undefined
+
+const isData = (value: unknown, skip: ReadonlySet<unknown>, exclude: Excluded): boolean => {
   if (typeof value === 'function') return !exclude.has(value)
   if (value === undefined || skip.has(value)) return false
   if (typeof value !== 'object' || value === null || isProxy(value)) return true
-  return !isModuleNamespaceObject(value) && Object.getPrototypeOf(value) !== Module.prototype
+  modulePrototype ??= process.getBuiltinModule('node:module').Module.prototype as object
+  return !isModuleNamespaceObject(value) && Object.getPrototypeOf(value) !== modulePrototype
 }
 
 /** `Closure (factory)` → `factory`; `Block` → `block`. */
@@ -104,6 +115,27 @@ const labelOf = (cache: LabelCache, prefix: string, name: string): string => {
   return label
 }
 
+/** Whether values are data, remembered for objects and functions (see {@link isData}). */
+type DataTest = (value: unknown) => boolean
+
+const dataTest = (
+  skip: ReadonlySet<unknown>,
+  exclude: Excluded,
+  cache: WeakMap<object, boolean>,
+): DataTest => {
+  return (value) => {
+    if ((typeof value !== 'object' || value === null) && typeof value !== 'function') {
+      return isData(value, skip, exclude)
+    }
+    let data = cache.get(value)
+    if (data === undefined) {
+      data = isData(value, skip, exclude)
+      cache.set(value, data)
+    }
+    return data
+  }
+}
+
 /**
  * Labels and values of the module-level (and enclosing-function) variables of one
  * function's reading. A function's outermost scope is its module:
@@ -111,16 +143,22 @@ const labelOf = (cache: LabelCache, prefix: string, name: string): string => {
  * `module src/pay.js › factory: cache`; top-level `let`/`const` of classic scripts:
  * `script: name`. In a bundle, variables that first-party code never names (its
  * dependencies' internal state) are left out (`plan.referenced`). Whether an object or
- * function is data is remembered (`dataCache`): a bundle's module scope holds thousands.
+ * function is data is remembered (`isDataValue`): a bundle's module scope holds thousands.
+ * The module scope's variables named in `live` are left out of the roots (read through
+ * getters instead, `./live.ts`); their labels go to `liveLabels`.
  */
 const rootsOf = (
   { scopes }: FunctionReading,
   file: string | undefined,
   plan: SourcePlan,
-  skip: ReadonlySet<unknown>,
-  exclude: ReadonlySet<unknown>,
+  isDataValue: DataTest,
   labelCache: LabelCache,
-  dataCache: WeakMap<object, boolean>,
+  live?: {
+    readonly names: ReadonlySet<string>
+    readonly labels: Map<string, string>
+    /** Leave them out of the roots (they are read live), or keep them (not yet). */
+    readonly omit: boolean
+  },
 ): NamedRoot[] => {
   const roots: NamedRoot[] = []
   const { referenced } = plan
@@ -138,16 +176,12 @@ const rootsOf = (
         ? entries
         : entries.filter(([name]) => referenced.has(name))
     const names = referenced === undefined ? undefined : new Set(kept.map(([name]) => name))
+    const liveNames = k === moduleIndex ? live?.names : undefined
     for (const [name, value] of kept) {
-      let data: boolean | undefined
-      if ((typeof value === 'object' && value !== null) || typeof value === 'function') {
-        data = dataCache.get(value)
-        if (data === undefined) {
-          data = isData(value, skip, exclude)
-          dataCache.set(value, data)
-        }
-      } else data = isData(value, skip, exclude)
-      if (data) roots.push({ label: labelOf(labelCache, prefix, bundledName(name, names)), value })
+      const isLive = liveNames?.has(name) ?? false
+      if (isLive) live?.labels.set(name, labelOf(labelCache, prefix, bundledName(name, names)))
+      if ((isLive && live?.omit) || !isDataValue(value)) continue
+      roots.push({ label: labelOf(labelCache, prefix, bundledName(name, names)), value })
     }
   })
   return roots
@@ -207,86 +241,39 @@ const mergeRoots = (lists: readonly (readonly NamedRoot[])[]): NamedRoot[] => {
  */
 const STABLE_REFRESH_MS = 1_000
 
-/**
- * At most this many objects, and as many functions, read per round of a walk (the walk
- * asks again for the rest in its next round).
- */
-const MAX_HIDDEN_PER_READ = 256
+/** What a target asks of `./live.ts`, from its last full reading. */
+interface LiveAsk {
+  readonly request: LiveRequest
+  /** The labels of `request.names`. */
+  readonly labels: Map<string, string>
+}
 
 /**
- * The reader of private fields and closures for the walk, through the inspector. It
- * remembers the classes without private fields and the functions without closure
- * variables (both fixed at creation), so that a warm scan reads only those that have some.
+ * What is known of one target: its plan, the roots of its last full reading, and whether
+ * it must be read whole at every check. A target whose scopes first-party code never
+ * rebinds is read again at most every STABLE_REFRESH_MS; so is one whose rebound
+ * variables are read through a getter (`live`) at every check instead.
  */
-const createHiddenReader = (
-  access: ReturnType<typeof createInspectorAccess>,
-  exclude: ReadonlySet<unknown>,
-): HiddenReader => {
-  const withoutPrivates = new WeakSet<object>()
-  const withoutClosure = new WeakSet<object>()
-  /** Scripts known to be Node's own (`node:...`) or not; script ids are stable. */
-  const platformScripts = new Map<string, boolean>()
-  const isPlatform = (
-    scriptId: string | undefined,
-    urlOf: (id: string) => string | undefined,
-  ): boolean => {
-    if (scriptId === undefined) return false
-    let platform = platformScripts.get(scriptId)
-    if (platform === undefined) {
-      platform = urlOf(scriptId)?.startsWith('node:') ?? false
-      platformScripts.set(scriptId, platform)
-    }
-    return platform
-  }
-  /**
-   * Scripts known to be a dependency's (under `node_modules`: `true`), or a bundle's
-   * regions (`BundleRegions`), or neither (`false`).
-   */
-  const dependencyScripts = new Map<string, boolean | BundleRegions>()
-  const isDependency = (
-    scriptId: string | undefined,
-    urlOf: (id: string) => string | undefined,
-    line?: number,
-  ): boolean => {
-    if (scriptId === undefined) return false
-    let known = dependencyScripts.get(scriptId)
-    if (known === undefined) {
-      const url = urlOf(scriptId)
-      known = url?.includes('/node_modules/') ? true : (bundleRegions(url) ?? false)
-      dependencyScripts.set(scriptId, known)
-    }
-    if (typeof known === 'boolean') return known
-    return line !== undefined && inDependency(known, line)
-  }
-  return {
-    wantsPrivates: (object) => {
-      const proto: unknown = Object.getPrototypeOf(object)
-      return (
-        typeof proto === 'object' &&
-        proto !== null &&
-        proto !== Object.prototype &&
-        !withoutPrivates.has(proto)
-      )
-    },
-    wantsClosure: (fn) => !withoutClosure.has(fn) && !exclude.has(fn),
-    read: (objects, fns) => {
-      const someObjects = objects.slice(0, MAX_HIDDEN_PER_READ)
-      const someFns = (fns as AnyFunction[]).slice(0, MAX_HIDDEN_PER_READ)
-      const reading = access((inspector) =>
-        inspector.readHidden(someObjects, someFns, isPlatform, isDependency),
-      )
-      if (reading === undefined) return undefined
-      someObjects.forEach((object, i) => {
-        if (reading.privates[i]?.length === 0 || reading.platformObjects[i]) {
-          withoutPrivates.add(Object.getPrototypeOf(object) as object)
-        }
-      })
-      someFns.forEach((fn, i) => {
-        if (reading.closures[i]?.length === 0 || reading.platformFns[i]) withoutClosure.add(fn)
-      })
-      return reading
-    },
-  }
+interface TargetState {
+  readonly plan: SourcePlan
+  /** The last full reading's roots (without the live variables while `live` is set). */
+  roots?: NamedRoot[]
+  volatile: boolean
+  readAt: number
+  /** The getter of its rebound module variables, and their labels. */
+  live?: LiveScope
+  liveLabels?: readonly string[]
+  /** A getter to make (asked by the last full reading). */
+  request?: LiveAsk
+  /** A getter was made or found impossible: not asked again (making one costs 10-30 ms). */
+  liveTried: boolean
+}
+
+/** Back to full reads at every check, starting now. */
+const dropLive = (state: TargetState): void => {
+  state.live = undefined
+  state.liveLabels = undefined
+  state.readAt = Number.NEGATIVE_INFINITY
 }
 
 /** The root provider for the engine, which can also discover ahead of its first call. */
@@ -298,6 +285,8 @@ export interface ScopeRoots extends RootProvider {
    * In Lambda it runs on its own, right after the handler module has loaded.
    */
   prepare(): Promise<void>
+  /** How many targets have their rebound variables read through getters now (`./live.ts`). */
+  liveTargets(): number
 }
 
 /**
@@ -309,7 +298,8 @@ export interface ScopeRoots extends RootProvider {
 export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
   const env = options.env ?? process.env
   const root = env.LAMBDA_TASK_ROOT ?? process.cwd()
-  const exclude = new Set(options.exclude)
+  const excludedValues = new Set(options.exclude)
+  const exclude: Excluded = { has: (value) => excludedValues.has(value) || isGuardHook(value) }
   const settings = {
     root,
     follow: options.discover ?? true,
@@ -321,9 +311,10 @@ export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
   let seeds: Seed[] | undefined
   let handlerLoaded: Promise<void> = Promise.resolve()
   let targets: ScanTarget[] | undefined
-  let skip: ReadonlySet<unknown> = exclude
+  let skip: ReadonlySet<unknown> = excludedValues
   const labelCache: LabelCache = new Map()
   let dataCache = new WeakMap<object, boolean>()
+  let isDataValue = dataTest(skip, exclude, dataCache)
 
   const addSeeds = (into: Seed[], moduleExports: unknown, explicit: boolean) => {
     for (const fn of exportedFunctions(moduleExports)) into.push({ fn, explicit })
@@ -351,16 +342,6 @@ export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
     return collected
   }
 
-  /**
-   * Per target (for the current `targets`): its plan, last reading's roots, and whether
-   * it must be read at every check. A target whose scopes first-party code never
-   * rebinds is read again at most every STABLE_REFRESH_MS.
-   */
-  let states:
-    | { plan: SourcePlan; roots?: NamedRoot[]; volatile: boolean; readAt: number }[]
-    | undefined
-  let statesOf: readonly ScanTarget[] | undefined
-  let merged: NamedRoot[] | undefined
   const plans = new Map<string | undefined, SourcePlan>()
   const planFor = (path: string | undefined): SourcePlan => {
     let plan = plans.get(path)
@@ -373,15 +354,23 @@ export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
 
   const discover = (inspector: ScopeInspector, from: readonly Seed[]): ScanTarget[] => {
     const found = discoverTargets(inspector, from, settings)
-    skip = new Set([...exclude, ...libraryExports()])
+    skip = new Set([...excludedValues, ...libraryExports()])
     dataCache = new WeakMap() // decided with the old `skip`
+    isDataValue = dataTest(skip, exclude, dataCache)
     // The plans too (once per file: a few ms per 100 KB of first-party code), during
     // discovery: in Lambda, at init.
     for (const { path } of found) planFor(path)
     return found
   }
 
-  /** Indexes of the targets to read now (all of them the first time). */
+  /** Per target (for the current `targets`). */
+  let states: TargetState[] | undefined
+  let statesOf: readonly ScanTarget[] | undefined
+  /** The roots of the last readings, merged; and their labels, once live roots need them. */
+  let merged: NamedRoot[] | undefined
+  let mergedLabels: Set<string> | undefined
+
+  /** Indexes of the targets to read whole now (all of them the first time). */
   const due = (list: readonly ScanTarget[], now: number): number[] => {
     if (states === undefined || statesOf !== list) {
       statesOf = list
@@ -390,11 +379,13 @@ export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
         plan: planFor(path),
         volatile: true,
         readAt: Number.NEGATIVE_INFINITY,
+        liveTried: false,
       }))
     }
     const indexes: number[] = []
     states.forEach((state, i) => {
-      if (state.volatile || now - state.readAt >= STABLE_REFRESH_MS) indexes.push(i)
+      const stale = now - state.readAt >= STABLE_REFRESH_MS
+      if (stale || (state.volatile && state.live === undefined)) indexes.push(i)
     })
     return indexes
   }
@@ -405,29 +396,114 @@ export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
     indexes.forEach((i, k) => {
       const state = states?.[i]
       const reading = readings[k]
-      if (state === undefined || reading === undefined) return
-      state.roots = rootsOf(
-        reading,
-        list[i]?.file,
-        state.plan,
-        skip,
-        exclude,
-        labelCache,
-        dataCache,
-      )
+      const target = list[i]
+      if (state === undefined || reading === undefined || target === undefined) return
+      const moduleScope = reading.scopes[moduleScopeIndex(reading)]
+      // A getter is checked against every full read; one that disagrees is dropped.
+      if (state.live !== undefined && !agrees(state.live, moduleScope)) dropLive(state)
       state.volatile = isVolatile(reading, state.plan)
       state.readAt = now
+      state.request = undefined
+      if (state.volatile && state.live === undefined && !state.liveTried) {
+        const entries = moduleScope === undefined ? [] : scopeEntries(moduleScope.variables)
+        const request = liveRequestOf(reading, entries, state.plan, target.path)
+        if (request === undefined) state.liveTried = true
+        else state.request = { request, labels: new Map() }
+      }
+      const live = state.live ?? state.request?.request
+      const labels = state.request?.labels ?? new Map<string, string>()
+      state.roots = rootsOf(reading, target.file, state.plan, isDataValue, labelCache, {
+        names: new Set(live?.names),
+        labels,
+        omit: state.live !== undefined,
+      })
+      if (state.live !== undefined) {
+        state.liveLabels = state.live.names.map((name) => labels.get(name) ?? name)
+      }
     })
     merged = undefined
+    mergedLabels = undefined
+  }
+
+  /**
+   * Makes the getters that the last full reads asked for, with one call into the
+   * debugger (10-30 ms): in Lambda during init (`prepare`), elsewhere at the turn of the
+   * event loop after the scan that asked (never inside a scan). Tried once per target.
+   */
+  const makeLive = (inspector: ScopeInspector): void => {
+    const list = statesOf
+    if (states === undefined || list === undefined) return
+    const asking: number[] = []
+    const requests: LiveRequest[] = []
+    states.forEach((state, i) => {
+      if (state.request === undefined) return
+      asking.push(i)
+      requests.push(state.request.request)
+    })
+    if (asking.length === 0) return
+    const made = createLiveScopes(inspector, requests)
+    asking.forEach((i, k) => {
+      const state = states?.[i] as TargetState
+      state.request = undefined
+      state.liveTried = true
+      state.live = made[k]
+    })
+    // Checked against a full read now (the variables may have changed since the reading
+    // that asked), which also leaves the live variables out of the roots.
+    read(inspector, list, asking)
+  }
+
+  let liveScheduled = false
+  const scheduleLive = (): void => {
+    if (liveScheduled || !states?.some((state) => state.request !== undefined)) return
+    liveScheduled = true
+    setImmediate(() => {
+      liveScheduled = false
+      access(makeLive)
+    }).unref()
+  }
+
+  /** The live roots of the targets read through getters; a getter that throws is dropped. */
+  const liveRoots = (): NamedRoot[] | undefined => {
+    const found: NamedRoot[] = []
+    for (const state of states ?? []) {
+      const { live, liveLabels } = state
+      if (live === undefined || liveLabels === undefined) continue
+      const values = live.read()
+      if (values === undefined) {
+        dropLive(state)
+        continue
+      }
+      values.forEach((value, j) => {
+        if (isDataValue(value)) found.push({ label: liveLabels[j] as string, value })
+      })
+    }
+    return found.length === 0 ? undefined : found
+  }
+
+  /** The merged roots of the last full readings, and the live ones (a label once). */
+  const withLive = (fixed: NamedRoot[], live: NamedRoot[] | undefined): NamedRoot[] => {
+    if (live === undefined) return fixed
+    mergedLabels ??= new Set(fixed.map(({ label }) => label))
+    const labels = mergedLabels
+    const added = new Set<string>()
+    const all = fixed.slice()
+    for (const root of live) {
+      if (labels.has(root.label) || added.has(root.label)) continue
+      added.add(root.label)
+      all.push(root)
+    }
+    return all
   }
 
   const provider = (): NamedRoot[] => {
     const from = seeds ?? collectSeeds()
     if (from.length === 0) return [] // nothing to read (yet): the inspector stays unloaded
     const now = performance.now()
-    // Nothing due: the roots of the last readings, without the inspector.
+    const live = statesOf !== undefined && statesOf === targets ? liveRoots() : undefined
+    // Nothing to read whole: the roots of the last readings, without the inspector.
     if (targets !== undefined && due(targets, now).length === 0 && merged !== undefined) {
-      return merged
+      return withLive(merged, live)
     }
     const done = access((inspector) => {
       targets ??= discover(inspector, from)
@@ -437,15 +513,20 @@ export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
     })
     if (done === undefined || states === undefined) return []
     merged ??= mergeRoots(states.map(({ roots }) => roots ?? []))
-    return merged
+    scheduleLive()
+    return withLive(merged, live)
   }
 
   const prepare = async (): Promise<void> => {
     const from = seeds ?? collectSeeds()
     await handlerLoaded
-    if (from.length === 0 || targets !== undefined) return
+    if (from.length === 0) return
+    // Discovery, the first full reads and the getters, before the first invocation.
     access((inspector) => {
-      targets = discover(inspector, from)
+      targets ??= discover(inspector, from)
+      const indexes = due(targets, performance.now())
+      if (indexes.length > 0) read(inspector, targets, indexes)
+      makeLive(inspector)
     })
   }
 
@@ -459,5 +540,10 @@ export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
       )
     }).unref()
   }
-  return Object.assign(provider, { prepare, hidden: createHiddenReader(access, exclude) })
+  const liveTargets = () => states?.filter((state) => state.live !== undefined).length ?? 0
+  return Object.assign(provider, {
+    prepare,
+    liveTargets,
+    hidden: createHiddenReader(access, exclude),
+  })
 }

@@ -85,6 +85,15 @@ export interface ScopeInspector {
    * for a hundred scripts; enabled for that one call and disabled again).
    */
   scriptUrl(scriptId: string): string | undefined
+  /**
+   * Evaluates `expressions` as if written inside `fn` (a function with no effect of its
+   * own, which is called once), so that they reach the variables of `fn`'s scopes, and
+   * returns their values in order; `undefined` when that failed. Through a breakpoint on
+   * the call whose condition stores the values and is always false: an in-process session
+   * must never pause (the paused thread would be the debugger's own). The debugger is
+   * enabled for that call only, which costs 10-30 ms (it reports every script loaded).
+   */
+  evaluateInCall(fn: AnyFunction, expressions: readonly string[]): unknown[] | undefined
 }
 
 /** Runs `work` with a fresh session; `undefined` when the inspector cannot be used. */
@@ -97,6 +106,8 @@ const OBJECT_GROUP = 'middy-orc:scope'
 const HOLDER_KEY = Symbol.for('middy-orc.leakGuard.scopeHolder')
 const HOLDER_EXPRESSION = 'globalThis[Symbol.for("middy-orc.leakGuard.scopeHolder")]'
 const DELIVER_SCOPES = 'function (...scopes) { this.scopes = scopes }'
+const RESULT_KEY = Symbol.for('middy-orc.leakGuard.evaluated')
+const RESULT_EXPRESSION = 'globalThis[Symbol.for("middy-orc.leakGuard.evaluated")]'
 
 /** Sends one message and returns its answer: in-process sessions answer before `post` returns. */
 const callSync = <R>(send: (callback: Callback<R>) => void): R => {
@@ -385,7 +396,34 @@ const createScopeInspector = (session: Session): ScopeInspector => {
     return urls.get(scriptId)
   }
 
-  return { readScopes, readHidden, scriptUrl }
+  const evaluateInCall: ScopeInspector['evaluateInCall'] = (fn, expressions) => {
+    const holderId = exposeHolder({ fns: [fn], scopes: [] })
+    const fnId = functionIds(holderId)[0]
+    if (fnId === undefined) return undefined
+    // The condition's comma expression is false whatever the array holds: never a pause.
+    const condition = `(${RESULT_EXPRESSION} = [${expressions.join(', ')}], false)`
+    let breakpointId: string | undefined
+    try {
+      callSync<Debugger.EnableReturnType>((cb) => session.post('Debugger.enable', cb))
+      // In the protocol, not in @types/node.
+      ;({ breakpointId } = callSync<{ breakpointId: string }>((cb) =>
+        session.post(
+          'Debugger.setBreakpointOnFunctionCall',
+          { objectId: fnId, condition },
+          cb as Callback<object | undefined>,
+        ),
+      ))
+      fn()
+      const values: unknown = Reflect.get(globalThis, RESULT_KEY)
+      return Array.isArray(values) && values.length === expressions.length ? values : undefined
+    } finally {
+      Reflect.deleteProperty(globalThis, RESULT_KEY)
+      if (breakpointId !== undefined) session.post('Debugger.removeBreakpoint', { breakpointId })
+      session.post('Debugger.disable')
+    }
+  }
+
+  return { readScopes, readHidden, scriptUrl, evaluateInCall }
 }
 
 const scriptIdOf = (location: unknown): string | undefined => {
