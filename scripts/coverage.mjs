@@ -38,12 +38,12 @@ const IN_PROCESS = join(OUT, 'in-process')
 
 /**
  * What the suite reaches now over all processes, less a margin for paths that depend on
- * timing (a Redis reply racing its timeout) and are met in some runs only. Measured on
- * Node 24 on the merged code, 863 tests passing: 97.8 / 96.3 / 98.4 / 98.3 (the fleet
- * tier's forked environments are not counted yet). The goal is 100 with a reason at each
- * unreachable line; raise these as tests land, never lower.
+ * timing (a Redis reply racing its timeout, a lease wait) and are met in some runs only.
+ * Measured on Node 24 on the merged code, 986 tests passing: 99.7 / 99.0 / 99.2 / 99.7
+ * (the fleet's forked environments counted). The places still missed are listed in the
+ * README ("Tests"); raise these as tests land, never lower.
  */
-const THRESHOLDS = { statements: 97, branches: 95, functions: 98, lines: 97.5 }
+const THRESHOLDS = { statements: 99.5, branches: 98.5, functions: 99, lines: 99.5 }
 
 const skipRun = process.argv.includes('--report-only')
 if (!skipRun) {
