@@ -92,4 +92,22 @@ describe('strange events', () => {
       { numRuns: 300 },
     )
   })
+
+  it('never crash the request on an event whose properties throw when read (a Proxy, a getter)', async () => {
+    const warn = vi.fn()
+    const handler = middy(async () => ({ statusCode: 200, body: 'ok' })).use(
+      orcCache({ logger: { warn } }),
+    )
+    const hostile = new Proxy(loadEvent('apigw-v2-request-no-authorizer'), {
+      get: () => {
+        throw new Error('secret-value')
+      },
+    })
+    for (let i = 0; i < 2; i++) {
+      expect(await handler(hostile, lambdaContext())).toMatchObject({ statusCode: 200, body: 'ok' })
+    }
+    expect(warn).toHaveBeenCalledTimes(1)
+    expect(String(warn.mock.calls[0]?.[0])).toMatch(/a lookup failed/)
+    expect(String(warn.mock.calls[0]?.[0])).not.toContain('secret-value')
+  })
 })
