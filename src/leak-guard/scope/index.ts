@@ -83,15 +83,19 @@ const DEFAULT_MAX_FUNCTIONS = 200
  * by its own properties (a class's static fields, `axios.defaults`), so it is searched,
  * unless it is the guard's own. Never runs a Proxy trap.
  */
-/** CommonJS `module` objects' prototype (`node:module` is loaded when first needed). */
-let modulePrototype: object | undefined
+/**
+ * CommonJS `module` objects' prototype, once needed (`node:module` loads then). A property,
+ * not a `let`: a module variable the guard rebinds would, bundled from source with the
+ * user's code, count as one the user's code rebinds.
+ */
+const loaded: { modulePrototype?: object } = {}
 
 const isData = (value: unknown, skip: ReadonlySet<unknown>, exclude: Excluded): boolean => {
   if (typeof value === 'function') return !exclude.has(value)
   if (value === undefined || skip.has(value)) return false
   if (typeof value !== 'object' || value === null || isProxy(value)) return true
-  modulePrototype ??= process.getBuiltinModule('node:module').Module.prototype as object
-  return !isModuleNamespaceObject(value) && Object.getPrototypeOf(value) !== modulePrototype
+  loaded.modulePrototype ??= process.getBuiltinModule('node:module').Module.prototype as object
+  return !isModuleNamespaceObject(value) && Object.getPrototypeOf(value) !== loaded.modulePrototype
 }
 
 /** `Closure (factory)` → `factory`; `Block` → `block`. */
