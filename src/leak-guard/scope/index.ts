@@ -506,7 +506,8 @@ export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
     const now = performance.now()
     const live = statesOf !== undefined && statesOf === targets ? liveRoots() : undefined
     // Nothing to read whole: the roots of the last readings, without the inspector.
-    if (targets !== undefined && due(targets, now).length === 0 && merged !== undefined) {
+    if (targets !== undefined && due(targets, now).length === 0 && states !== undefined) {
+      merged ??= mergeRoots(states.map(({ roots }) => roots ?? []))
       return withLive(merged, live)
     }
     const done = access((inspector) => {
@@ -518,7 +519,8 @@ export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
     if (done === undefined || states === undefined) return []
     merged ??= mergeRoots(states.map(({ roots }) => roots ?? []))
     scheduleLive()
-    return withLive(merged, live)
+    // Read again: a full read may have dropped a getter that disagreed with it.
+    return withLive(merged, live === undefined ? undefined : liveRoots())
   }
 
   const prepare = async (): Promise<void> => {
