@@ -158,7 +158,12 @@ describe('createFindingLog', () => {
       made++
       return finding.value
     }
-    for (let i = 1; i <= 10; i++) record(finding, value)
+    const reported = []
+    for (let i = 1; i <= 10; i++) reported.push(record(finding, value)?.value)
+    expect(reported.filter((masked) => masked !== undefined)).toEqual([
+      finding.value,
+      finding.value,
+    ])
     expect(made).toBe(2) // the 1st and the 10th
     expect(record(finding, value)).toBeUndefined()
     expect(made).toBe(2)
