@@ -328,19 +328,21 @@ export const createEngine = (config: EngineConfig) => {
           : root.newGlobal
             ? 'new-global'
             : 'persisted'
-      const finding = record({
-        severity: kind === 'cross-request' ? 'critical' : token.kind ? 'high' : 'medium',
-        kind,
-        where,
-        as,
-        cached: at.cached,
-        field: token.field,
-        requestId: invocation.requestId,
-        foundBy,
-        phase,
-        sensitive: token.kind,
-        value: mask(token.value, token.kind),
-      })
+      const finding = record(
+        {
+          severity: kind === 'cross-request' ? 'critical' : token.kind ? 'high' : 'medium',
+          kind,
+          where,
+          as,
+          cached: at.cached,
+          field: token.field,
+          requestId: invocation.requestId,
+          foundBy,
+          phase,
+          sensitive: token.kind,
+        },
+        () => mask(token.value, token.kind),
+      )
       if (finding !== undefined) found.push(finding)
     }
 
@@ -379,19 +381,21 @@ export const createEngine = (config: EngineConfig) => {
     const roots = [{ label, value: work.holds, pending: true }]
     const found = search(roots, () => [own], requestId, 'end', present)
     if (present.size > 0) return found
-    const finding = record({
-      severity: 'medium',
-      kind: 'pending',
-      where: label,
-      as: 'value',
-      cached: false,
-      field: '',
-      requestId,
-      foundBy: requestId,
-      phase: 'end',
-      sensitive: undefined,
-      value: '',
-    })
+    const finding = record(
+      {
+        severity: 'medium',
+        kind: 'pending',
+        where: label,
+        as: 'value',
+        cached: false,
+        field: '',
+        requestId,
+        foundBy: requestId,
+        phase: 'end',
+        sensitive: undefined,
+      },
+      () => '',
+    )
     return finding === undefined ? found : [...found, finding]
   }
 

@@ -126,16 +126,20 @@ const MAX_PLACES = 1_000
 /**
  * Deduplicates findings by place, source field and kind. `record` returns the finding
  * to report (the first sighting, then again at 10, 100, 1000... sightings), or
- * `undefined` when this sighting is only counted.
+ * `undefined` when this sighting is only counted. The masked value is made only for a
+ * finding reported (a fingerprint is an HMAC: some µs each).
  */
 export const createFindingLog = () => {
   const counts = new Map<string, number>()
-  return (finding: Omit<LeakFinding, 'count'>): LeakFinding | undefined => {
+  return (
+    finding: Omit<LeakFinding, 'count' | 'value'>,
+    value: () => string,
+  ): LeakFinding | undefined => {
     const id = `${finding.kind}\u0000${finding.where}\u0000${finding.field}`
     const count = (counts.get(id) ?? 0) + 1
     if (count === 1 && counts.size >= MAX_PLACES)
       counts.delete(counts.keys().next().value as string)
     counts.set(id, count)
-    return /^10*$/.test(String(count)) ? { ...finding, count } : undefined
+    return /^10*$/.test(String(count)) ? { ...finding, value: value(), count } : undefined
   }
 }

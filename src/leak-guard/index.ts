@@ -99,7 +99,10 @@ export interface LeakGuardOptions {
    * `LAMBDA_TASK_ROOT` and `_HANDLER` is found, and followed through Middy's wrapper into
    * first-party code. Reported as `module src/pay.js: creditCard`. Env `LEAK_GUARD_SCOPE`.
    * Default `true`. Cost: about 0.2 ms per check; the first check loads the inspector and
-   * discovers the modules (a few ms, more with much code loaded).
+   * discovers the modules (a few ms, more with much code loaded; in Lambda done at init).
+   * Module variables your code rebinds are read through getters when the guard is bundled
+   * into the same file; making them enables the debugger once (10-30 ms: in Lambda at
+   * init, elsewhere at the loop turn after the first check).
    */
   scope?: boolean
   /**

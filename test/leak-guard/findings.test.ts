@@ -118,34 +118,54 @@ describe('describeFinding', () => {
 })
 
 describe('createFindingLog', () => {
+  const masked = () => finding.value
+
   test('reports a place at its 1st, 10th and 100th sighting, and only counts the others', () => {
     const record = createFindingLog()
     const reported: number[] = []
     for (let i = 1; i <= 100; i++) {
-      const out = record(finding)
+      const out = record(finding, masked)
       if (out) reported.push(out.count)
     }
     expect(reported).toEqual([1, 10, 100])
     // Another field at the same place, or another kind, is another finding.
-    expect(record({ ...finding, field: 'body.name' })?.count).toBe(1)
-    expect(record({ ...finding, kind: 'new-global' })?.count).toBe(1)
+    expect(record({ ...finding, field: 'body.name' }, masked)?.count).toBe(1)
+    expect(record({ ...finding, kind: 'new-global' }, masked)?.count).toBe(1)
   })
 
   test('forgets the oldest place beyond 1,000, and no other', () => {
     const record = createFindingLog()
     const place = (i: number) => ({ ...finding, where: `globalThis.p${i}` })
-    for (let i = 0; i < 1_000; i++) expect(record(place(i))?.count).toBe(1)
-    expect(record(place(1_000))?.count).toBe(1) // the 1,001st place: p0 is forgotten
-    expect(record(place(0))?.count).toBe(1) // p0 is new again; p1 is forgotten
-    expect(record(place(2))).toBeUndefined() // p2 is remembered: its 2nd sighting
-    expect(record(place(1))?.count).toBe(1)
+    for (let i = 0; i < 1_000; i++) expect(record(place(i), masked)?.count).toBe(1)
+    expect(record(place(1_000), masked)?.count).toBe(1) // the 1,001st place: p0 is forgotten
+    expect(record(place(0), masked)?.count).toBe(1) // p0 is new again; p1 is forgotten
+    expect(record(place(2), masked)).toBeUndefined() // p2 is remembered: its 2nd sighting
+    expect(record(place(1), masked)?.count).toBe(1)
   })
 
   test('a place seen again, with 1,000 remembered, forgets none of them', () => {
     const record = createFindingLog()
     const place = (i: number) => ({ ...finding, where: `globalThis.p${i}` })
-    for (let i = 0; i < 1_000; i++) record(place(i))
-    expect(record(place(999))).toBeUndefined() // its 2nd sighting
-    expect(record(place(0))).toBeUndefined() // p0 is still remembered: its 2nd sighting too
+    for (let i = 0; i < 1_000; i++) record(place(i), masked)
+    expect(record(place(999), masked)).toBeUndefined() // its 2nd sighting
+    expect(record(place(0), masked)).toBeUndefined() // p0 is still remembered: its 2nd sighting too
+  })
+
+  test('makes the masked value only for a sighting it reports', () => {
+    const record = createFindingLog()
+    let made = 0
+    const value = () => {
+      made++
+      return finding.value
+    }
+    const reported = []
+    for (let i = 1; i <= 10; i++) reported.push(record(finding, value)?.value)
+    expect(reported.filter((masked) => masked !== undefined)).toEqual([
+      finding.value,
+      finding.value,
+    ])
+    expect(made).toBe(2) // the 1st and the 10th
+    expect(record(finding, value)).toBeUndefined()
+    expect(made).toBe(2)
   })
 })

@@ -26,6 +26,7 @@ interface Step {
 interface Report {
   steps: Step[]
   liveAfterPrepare: number
+  copySteps: Step[]
   logs: unknown[]
 }
 
@@ -70,6 +71,18 @@ describe.each(['esm', 'cjs'] as const)('the reader bundled with the handler (%s)
       { values: { tenantId: 'tenant-d', count: 4, config, calls: 2 }, live: 1 },
     ])
     expect(liveAfterPrepare).toBe(1)
+  })
+
+  test('a getter that would read another instance of the same file is not kept', async () => {
+    const { copySteps } = await runBundled(format)
+    // (Whether discovery follows to the other instance's `counter` depends on where the
+    // bundle is: first-party under the working directory, not in a temporary folder.)
+    expect(
+      copySteps.map(({ values: { tenantId, count }, live }) => ({ tenantId, count, live })),
+    ).toEqual([
+      { tenantId: 'tenant-x', count: 1, live: 0 },
+      { tenantId: 'tenant-y', count: 2, live: 0 },
+    ])
   })
 })
 

@@ -34,14 +34,18 @@ const IDENTIFIER = /^[A-Za-z_$][\w$]*$/
 /** At most this many objects of the scope checked by identity when a getter is made. */
 const ANCHORS = 3
 
-let probeFile: string | undefined | null = null
+/**
+ * The probe's file, once known (`null`: not yet). A property, not a `let`: see
+ * `loaded` in `./index.ts`.
+ */
+const known: { probeFile: string | undefined | null } = { probeFile: null }
 
 /**
  * The path of the script the probe was compiled from: its own call site, as V8 records
  * it (not as a source map would rename it).
  */
 const fileOfProbe = (): string | undefined => {
-  if (probeFile !== null) return probeFile
+  if (known.probeFile !== null) return known.probeFile
   const original = Error.prepareStackTrace
   let file: unknown
   try {
@@ -57,9 +61,9 @@ const fileOfProbe = (): string | undefined => {
   } finally {
     Error.prepareStackTrace = original
   }
-  probeFile =
+  known.probeFile =
     typeof file !== 'string' ? undefined : file.startsWith('file://') ? fileURLToPath(file) : file
-  return probeFile
+  return known.probeFile
 }
 
 /** What a getter for one target needs: its rebound module variables, and anchors. */

@@ -39,6 +39,26 @@ const seen = (provider) => {
 }
 const turn = () => new Promise((done) => setImmediate(done))
 
+/** Set while a second instance of this bundle loads: it must not run the report. */
+const COPY = Symbol.for('middy-orc.test.liveCopy')
+/** A second instance of this very file (same path, its own module scope). */
+const loadCopy = async () => {
+  globalThis[COPY] = true
+  try {
+    if (typeof __filename === 'string') {
+      // CommonJS: out of the require cache for one load.
+      const saved = require.cache[__filename]
+      delete require.cache[__filename]
+      const copy = require(__filename)
+      require.cache[__filename] = saved
+      return copy
+    }
+    return await import(`${import.meta.url}?copy`)
+  } finally {
+    delete globalThis[COPY]
+  }
+}
+
 const report = async () => {
   const steps = []
   const step = (provider) => steps.push({ values: seen(provider), live: provider.liveTargets() })
@@ -60,7 +80,20 @@ const report = async () => {
   const liveAfterPrepare = prepared.liveTargets()
   handler({ tenant: 'tenant-d' })
   step(prepared)
-  return { steps, liveAfterPrepare, logs }
+  // The reader of this instance, reading the other instance's handler: the same file, so
+  // a getter is tried, but it would read this instance's variables. It is not kept (the
+  // anchors, objects of the other instance's scope, differ; so would its values from a
+  // full read) and the other instance's scope is read whole, its values current.
+  const other = await loadCopy()
+  other.handler({ tenant: 'tenant-x' })
+  const reading = createScopeRoots({ targets: [{ handler: other.handler }], logOnce, env: {} })
+  const copySteps = []
+  const copyStep = () => copySteps.push({ values: seen(reading), live: reading.liveTargets() })
+  copyStep()
+  await turn()
+  other.handler({ tenant: 'tenant-y' })
+  copyStep()
+  return { steps, liveAfterPrepare, copySteps, logs }
 }
 
-report().then((result) => console.log(JSON.stringify(result)))
+if (globalThis[COPY] !== true) report().then((result) => console.log(JSON.stringify(result)))
