@@ -4,7 +4,8 @@
  * deployed function pays it. Run on Node 24 for the published figures, after the build:
  *
  *   npm run build && "$(node test/e2e/harness/ensure-node.mjs 24)" bench/startup.mjs
- *   ... bench/startup.mjs --baseline old.tgz   # and another build of the package, side by side
+ *   ... bench/startup.mjs --baseline 1afbec8 --baseline old.tgz   # older builds, side by side
+ *   ... bench/startup.mjs --instructions --parts                  # instruction counts; parts
  *
  * - The package as deployed: `npm pack` of this repository, installed from the tarball into
  *   a scratch project's `node_modules` (bench/lib/installed.mjs), with `@middy/core` and
@@ -34,7 +35,15 @@
  *   by esbuild into one ESM file (bundle, platform node, target node24, not minified: the
  *   CDK default); a fresh `node` times the `import()` of that file. The figure is the
  *   difference from the same handler without the package (Middy only).
- * - Every case, both kinds, runs interleaved (the order rotates every run) so drift in
+ * - first request, the same way: import, create, and one invocation of a Middy handler
+ *   with the entry's middlewares (an HTTP API event; for the cache a miss that stores the
+ *   response), LEAK_GUARD=off: what a cold start pays up to its first response, so that
+ *   work moved from import to the first request shows.
+ * - parts (`--parts`): what the cache entry's import is made of, from files imported the
+ *   same way: one more ES module file (re-exporting lru-cache), a minimal cache
+ *   (bench/lib/minimal-cache.mjs), the cache's built code inside a function never called
+ *   (parsed only) and as a string (read only). See setUpParts.
+ * - Every case, all kinds, runs interleaved (the order rotates every run) so drift in
  *   machine speed hits each alike; the first runs warm the file-system cache and are
  *   dropped. Differences are the median of per-run differences (two samples of one run
  *   ran a few tens of ms apart, under the same load).
@@ -53,9 +62,11 @@
  *
  * STARTUP_RUNS (default 21) sets the samples per case; STARTUP_WORK names the scratch
  * folder under .tmp/ (default bench-startup), so that two runs do not share it. `--tarball file.tgz` measures that
- * tarball instead of packing the repository; `--baseline file.tgz` adds another build of
- * the package (e.g. an older release) to every import case, side by side. Exits 1 when a
- * target is missed.
+ * tarball instead of packing the repository; `--baseline file.tgz` or `--baseline <git
+ * revision>` (repeatable) adds another build of the package to every case, side by side: a
+ * tarball, or this repository at that revision, built and packed under the scratch folder
+ * (bench/lib/installed.mjs packRevision). "Not worse" goals compare with the first
+ * baseline. Exits 1 when a target is missed.
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
@@ -65,7 +76,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
-import { installScratch, pack } from './lib/installed.mjs'
+import { installScratch, pack, packRevision } from './lib/installed.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const work = join(root, '.tmp', process.env.STARTUP_WORK ?? 'bench-startup')
@@ -541,11 +552,16 @@ if (tarball === undefined) {
 }
 const started = performance.now()
 const builds = [await setUp('package', tarball)]
-for (const file of flags.baseline) {
-  // Named after the file (`1afbec8.tgz` is "1afbec8"), so that the tables say which is which.
-  let name = basename(file).replace(/\.tgz$/, '')
+for (const baseline of flags.baseline) {
+  // A tarball, named after its file (`1afbec8.tgz` is "1afbec8"), or a git revision of
+  // this repository, packed as it was then, named by its commit.
+  const revision = !baseline.endsWith('.tgz') && !existsSync(baseline)
+  const { tarball: file, commit } = revision
+    ? packRevision(root, baseline, join(work, 'revisions'))
+    : { tarball: resolve(baseline) }
+  let name = commit ?? basename(file).replace(/\.tgz$/, '')
   while (builds.some((build) => build.name === name)) name += "'"
-  builds.push(await setUp(name, resolve(file)))
+  builds.push(await setUp(name, file))
 }
 const baselines = builds.slice(1).map(({ name }) => name)
 if (flags.parts) builds[0].parts = setUpParts(builds[0])
