@@ -33,6 +33,10 @@
  *   when a guard is created with mode not `off`). Each is built like an entry point,
  *   into a file of its own that is not in `exports` (internal), and the plugin keeps an
  *   import of it an import of that file, so its code is in that file only.
+ * - Node built-ins: a static `import { statSync } from 'node:fs'` becomes a read of
+ *   `process.getBuiltinModule('node:fs')` ({@link builtinsFromProcess}), so no built file
+ *   has a static `node:` import that a user's esbuild bundle would hoist to its top (and
+ *   run at import, lazily loaded code included). Source maps list only `src/` files.
  * - Declarations: `tsc -p tsconfig.build.json` (declarations only, with their maps and
  *   the TSDoc), one `.d.ts` per source file, so new source files need no change here.
  *
