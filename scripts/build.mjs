@@ -116,7 +116,7 @@ const lazyEntriesExternal = (root, entries, output) => ({
  * SAM) gets our lazily loaded files inlined into its one file, and esbuild hoists their
  * static imports to that file's top, where they run at import. Importing `node:fs` as an
  * ES module builds its module facade, which reads every export, `fs.promises` included
- * (that getter loads the promise API and streams): about 45 million instructions, the
+ * (that getter loads the promise API and streams): over 30 million instructions, the
  * bulk of what leakGuard cost a bundled function (bench/startup.mjs, README "Start-up").
  * `process.getBuiltinModule` returns the CommonJS exports, the objects the named imports
  * would bind, with no facade. The names each source imports are read from its own
