@@ -33,6 +33,10 @@
  *   when a guard is created with mode not `off`). Each is built like an entry point,
  *   into a file of its own that is not in `exports` (internal), and the plugin keeps an
  *   import of it an import of that file, so its code is in that file only.
+ * - Node built-ins: a static `import { statSync } from 'node:fs'` becomes a read of
+ *   `process.getBuiltinModule('node:fs')` ({@link builtinsFromProcess}), so no built file
+ *   has a static `node:` import that a user's esbuild bundle would hoist to its top (and
+ *   run at import, lazily loaded code included). Source maps list only `src/` files.
  * - Declarations: `tsc -p tsconfig.build.json` (declarations only, with their maps and
  *   the TSDoc), one `.d.ts` per source file, so new source files need no change here.
  *
@@ -40,10 +44,10 @@
  * `root` (its package.json and src/) into `outdir`.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
+import { build, transform } from 'esbuild'
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url))
 
@@ -106,6 +110,149 @@ const lazyEntriesExternal = (root, entries, output) => ({
 })
 
 /**
+ * An esbuild plugin: a static import of a Node built-in (`import { statSync } from
+ * 'node:fs'`) becomes a read of `process.getBuiltinModule('node:fs')` in the built file,
+ * so no built file has a static `node:` import. Why: a function bundled by esbuild (CDK,
+ * SAM) gets our lazily loaded files inlined into its one file, and esbuild hoists their
+ * static imports to that file's top, where they run at import. Importing `node:fs` as an
+ * ES module builds its module facade, which reads every export, `fs.promises` included
+ * (that getter loads the promise API and streams): over 30 million instructions, the
+ * bulk of what leakGuard cost a bundled function (bench/startup.mjs, README "Start-up").
+ * `process.getBuiltinModule` returns the CommonJS exports, the objects the named imports
+ * would bind, with no facade. The names each source imports are read from its own
+ * imports (esbuild's transform, type-only imports dropped); a default or namespace
+ * import of a built-in stays an import (none today).
+ */
+const builtinsFromProcess = () => ({
+  name: 'builtins-from-process',
+  setup(plugin) {
+    const namedImports = new Map()
+    const namesIn = async (importer) => {
+      let imports = namedImports.get(importer)
+      if (imports === undefined) {
+        const source = readFileSync(importer, 'utf8')
+        const loader = importer.endsWith('.ts') ? 'ts' : 'js'
+        const { code } = await transform(source, { loader, format: 'esm' })
+        imports = new Map()
+        for (const [, names, from] of code.matchAll(
+          /^import\s*\{([^}]*)\}\s*from\s*"(node:[^"]+)";$/gm,
+        )) {
+          const list = imports.get(from) ?? []
+          for (const name of names.split(',')) {
+            const imported = name.trim().split(/\s+as\s+/)[0]
+            if (imported !== '') list.push(imported)
+          }
+          imports.set(from, list)
+        }
+        namedImports.set(importer, imports)
+      }
+      return imports
+    }
+    plugin.onResolve({ filter: /^node:/ }, async ({ path, importer, kind }) => {
+      if (kind !== 'import-statement') return undefined
+      const names = (await namesIn(importer)).get(path)
+      if (names === undefined) return undefined // a default or namespace import
+      // One module per built-in and set of names (esbuild loads a path once).
+      return { path: `${path}?${[...new Set(names)].sort().join(',')}`, namespace: 'builtin' }
+    })
+    plugin.onLoad({ filter: /.*/, namespace: 'builtin' }, ({ path }) => {
+      const [builtin, names] = path.split('?')
+      return {
+        contents: `const m = process.getBuiltinModule(${JSON.stringify(builtin)})\n${names
+          .split(',')
+          .map((name) => `export const ${name} = m.${name}`)
+          .join('\n')}\n`,
+        loader: 'js',
+      }
+    })
+  },
+})
+
+const VLQ = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+
+/** The fields of each segment of a source map's `mappings`, line by line (deltas decoded). */
+const decodeMappings = (mappings) => {
+  const state = [0, 0, 0, 0, 0]
+  return mappings.split(';').map((line) => {
+    state[0] = 0
+    return line
+      .split(',')
+      .filter((segment) => segment !== '')
+      .map((segment) => {
+        const fields = []
+        let value = 0
+        let shift = 0
+        for (const char of segment) {
+          const digit = VLQ.indexOf(char)
+          value += (digit & 31) << shift
+          if (digit & 32) {
+            shift += 5
+          } else {
+            const delta = value & 1 ? -(value >>> 1) : value >>> 1
+            state[fields.length] += delta
+            fields.push(state[fields.length])
+            value = 0
+            shift = 0
+          }
+        }
+        return fields
+      })
+  })
+}
+
+const encodeMappings = (lines) => {
+  const state = [0, 0, 0, 0, 0]
+  return lines
+    .map((segments) => {
+      state[0] = 0
+      return segments
+        .map((fields) =>
+          fields
+            .map((field, i) => {
+              let value = field - state[i]
+              state[i] = field
+              value = value < 0 ? (-value << 1) | 1 : value << 1
+              let out = ''
+              do {
+                const digit = value & 31
+                value >>>= 5
+                out += VLQ[value > 0 ? digit | 32 : digit]
+              } while (value > 0)
+              return out
+            })
+            .join(''),
+        )
+        .join(',')
+    })
+    .join(';')
+}
+
+/**
+ * Drops the generated modules of {@link builtinsFromProcess} from a source map: their
+ * sources go, and the few generated characters that mapped to them map to nothing, so
+ * every source of a map is a file under src/ with its text.
+ */
+const withoutGeneratedSources = (file) => {
+  const map = JSON.parse(readFileSync(file, 'utf8'))
+  const keep = map.sources.map((source) => !source.startsWith('builtin:'))
+  if (keep.every(Boolean)) return
+  const index = []
+  let next = 0
+  for (const kept of keep) index.push(kept ? next++ : -1)
+  const lines = decodeMappings(map.mappings).map((segments) =>
+    segments.map((fields) => (fields.length === 1 || keep[fields[1]] ? fields : [fields[0]])),
+  )
+  // Source indexes are renumbered, names stay.
+  for (const segments of lines) {
+    for (const fields of segments) if (fields.length > 1) fields[1] = index[fields[1]]
+  }
+  map.sources = map.sources.filter((_, i) => keep[i])
+  map.sourcesContent = map.sourcesContent?.filter((_, i) => keep[i])
+  map.mappings = encodeMappings(lines)
+  writeFileSync(file, JSON.stringify(map))
+}
+
+/**
  * Bundles every entry point of the package at `root` into `outdir` (default its dist/).
  * `sourcemap` and `minify` are for tests that measure coverage of the built files
  * (`inline`, unminified); the package is always built with the defaults.
@@ -124,7 +271,7 @@ export const buildJs = async ({
   const results = await Promise.all(
     entries.map(({ source, output }) =>
       build({
-        plugins: [lazyEntriesExternal(root, lazyEntries, output)],
+        plugins: [lazyEntriesExternal(root, lazyEntries, output), builtinsFromProcess()],
         absWorkingDir: root,
         entryPoints: [source],
         outfile: join(outdir, relative('dist', output)),
@@ -143,6 +290,10 @@ export const buildJs = async ({
       }),
     ),
   )
+  if (sourcemap === 'linked') {
+    for (const { output } of entries)
+      withoutGeneratedSources(join(outdir, `${relative('dist', output)}.map`))
+  }
   return entries.map((entry, i) => ({
     ...entry,
     inputs: Object.keys(results[i].metafile.inputs).sort(),

@@ -9,7 +9,7 @@
  * `node_modules` (the lock file's), so that a figure moves only when our code does.
  */
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 /** Runs a command; throws with its output when it fails. */
@@ -31,6 +31,30 @@ export const pack = (root, dir) => {
   mkdirSync(dir, { recursive: true })
   const [info] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', dir], root))
   return join(dir, info.filename)
+}
+
+/**
+ * Packs the package as it was at git revision `rev` (a commit, tag or branch of the
+ * repository at `root`) into `dir`; returns the tarball. The revision's files are
+ * extracted with `git archive` into `dir/<commit>`, built there by its own `npm run build` with
+ * the repository's `node_modules` (linked), then packed: what `npm pack` gave at that
+ * commit, for `bench/startup.mjs --baseline <rev>`.
+ */
+export const packRevision = (root, rev, dir) => {
+  const commit = run('git', ['rev-parse', '--short', `${rev}^{commit}`], root).trim()
+  const tree = join(dir, commit)
+  rmSync(tree, { recursive: true, force: true })
+  mkdirSync(tree, { recursive: true })
+  const archive = join(dir, `${commit}.tar`)
+  run('git', ['archive', '--output', archive, commit], root)
+  run('tar', ['-xf', archive, '-C', tree], root)
+  rmSync(archive)
+  symlinkSync(join(root, 'node_modules'), join(tree, 'node_modules'))
+  run('npm', ['run', 'build'], tree)
+  const [info] = JSON.parse(
+    run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tree], tree),
+  )
+  return { tarball: join(tree, info.filename), commit }
 }
 
 /**

@@ -302,8 +302,8 @@ export const orcCache = <
   }
 
   /**
-   * An L1 miss with a shared tier: one read there (its own timeout bounds it).
-   * On a miss there too, with leases, take the lease on the key or wait for its holder.
+   * An L1 miss with a shared tier: one read there (its own timeout bounds it); on a
+   * miss there too, with leases, the lease on the key or its holder's entry (`read`).
    */
   const sharedLookup = async (
     request: Req,
@@ -313,24 +313,23 @@ export const orcCache = <
     const { key, base, http } = pending
     const withBase = key !== base && shareWhenPublic ? base : undefined
     try {
-      const found = await driver.lookup(key, withBase, http, base)
-      if (found !== undefined) return answerShared(request, pending, found)
-      pending.sharedDown = !driver.healthy()
-      if (lease > 0 && !pending.sharedDown && driver.leases) {
-        let taken = await driver.acquire(key, lease)
-        if (taken === false) {
+      const found = await driver.read(
+        key,
+        withBase,
+        http,
+        base,
+        lease,
+        () => (request.context?.getRemainingTimeInMillis?.() ?? DEFAULT_WAIT_MS * 2) * leaseWait,
+        () => {
           counters.leaseWaits++
           emit?.('wait', key)
-          const remaining = request.context?.getRemainingTimeInMillis?.()
-          const deadline = now() + (remaining ?? DEFAULT_WAIT_MS * 2) * leaseWait
-          const outcome = await driver.waitForLease(key, withBase, http, base, lease, deadline)
-          if (Array.isArray(outcome)) return answerShared(request, pending, outcome)
-          taken = outcome
-        }
-        if (taken !== undefined) {
-          pending.lease = taken
-          counters.leases++
-        }
+        },
+      )
+      if (Array.isArray(found)) return answerShared(request, pending, found)
+      pending.sharedDown = found.down
+      if (found.token !== undefined) {
+        pending.lease = found.token
+        counters.leases++
       }
     } catch (error) {
       // A record that is not what it claims (a shared tier of our own making): a miss.

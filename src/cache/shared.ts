@@ -191,6 +191,44 @@ export class SharedDriver {
     return own === undefined ? undefined : [own, key]
   }
 
+  /**
+   * What an L1 miss reads from the shared tier: the entry found (`[entry, key]`, as
+   * {@link lookup}). On a miss there too, with leases (`lease` > 0 ms, a healthy tier
+   * that takes them): the lease on `key`, or, while another environment holds it, the
+   * entry its holder stores, waited for up to `waitFor()` ms (`onWait` is told first).
+   * Otherwise `{ down, token }`: whether the tier said it failed, and the token of the
+   * lease taken (the caller runs the handler, and releases it after its writes).
+   */
+  async read(
+    key: string,
+    base: string | undefined,
+    http: HttpRequest | undefined,
+    family: string,
+    lease: number,
+    waitFor: () => number,
+    onWait: () => void,
+  ): Promise<[Entry, string] | { down: boolean; token: string | undefined }> {
+    const found = await this.lookup(key, base, http, family)
+    if (found !== undefined) return found
+    const down = !this.healthy()
+    if (lease <= 0 || down || !this.leases) return { down, token: undefined }
+    let taken = await this.acquire(key, lease)
+    if (taken === false) {
+      onWait()
+      const outcome = await this.waitForLease(
+        key,
+        base,
+        http,
+        family,
+        lease,
+        this.#options.now() + waitFor(),
+      )
+      if (Array.isArray(outcome)) return outcome
+      taken = outcome
+    }
+    return { down, token: taken }
+  }
+
   /** Whether the tier says it is working (true when it cannot tell). */
   healthy(): boolean {
     try {

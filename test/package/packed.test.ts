@@ -171,6 +171,18 @@ describe(`the packed package (${manifest.name}@${manifest.version})`, () => {
     expect(stray).toEqual([])
   })
 
+  it('has no static import of a Node built-in in any built file (they read process.getBuiltinModule)', () => {
+    // A function bundled by esbuild gets our lazily loaded files inlined, and their static
+    // imports hoisted to the top of its one file, where they run at import (scripts/build.mjs).
+    for (const file of packedFiles.filter((name) => name.endsWith('.js'))) {
+      const code = readFileSync(join(project, 'node_modules', manifest.name, file), 'utf8')
+      expect({ file, imports: code.match(/\b(?:from|import)\s*"node:[^"]+"/g) }).toEqual({
+        file,
+        imports: null,
+      })
+    }
+  })
+
   it('imports from all three entry points and runs orcCache in a Middy handler', () => {
     const report = runInProject<{
       root: string[]
