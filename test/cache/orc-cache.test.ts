@@ -285,24 +285,32 @@ describe('orcCache with the real @middy/core', () => {
     expect(seen).toEqual(['miss:1', 'store:1', 'hit:1', 'bypass:undefined'])
   })
 
-  it('ignores an onEvent that throws: every invocation is answered, the failure logged once', async () => {
-    const logger = quietLogger()
-    let calls = 0
-    const handler = middy(async () => `run ${++calls}`).use(
-      orcCache({
-        ...plain,
-        key: 'pathParameters.id',
-        onEvent: () => {
-          throw new Error('metrics backend down')
-        },
-        logger,
-      }),
-    )
-    expect(await handler(itemEvent('1'), lambdaContext())).toBe('run 1')
-    expect(await handler(itemEvent('1'), lambdaContext())).toBe('run 1')
-    expect(logger.warn).toHaveBeenCalledTimes(1)
-    expect(String(logger.warn.mock.calls[0]?.[0])).toMatch(/onEvent/)
-  })
+  it.each([
+    // An onEvent that throws changes nothing: the second invocation is a hit.
+    ['onEvent', 'run 1', /onEvent/],
+    // A cacheable that throws: the response is answered, not stored.
+    ['cacheable', 'run 2', /storing a response failed/],
+  ] as const)(
+    'answers every invocation when its %s function throws, and logs it once',
+    async (option, second, logged) => {
+      const logger = quietLogger()
+      let calls = 0
+      const handler = middy(async () => `run ${++calls}`).use(
+        orcCache({
+          ...plain,
+          key: 'pathParameters.id',
+          [option]: () => {
+            throw new Error('bug in the callback')
+          },
+          logger,
+        }),
+      )
+      expect(await handler(itemEvent('1'), lambdaContext())).toBe('run 1')
+      expect(await handler(itemEvent('1'), lambdaContext())).toBe(second)
+      expect(logger.warn).toHaveBeenCalledTimes(1)
+      expect(String(logger.warn.mock.calls[0]?.[0])).toMatch(logged)
+    },
+  )
 
   it('runs a context without getRemainingTimeInMillis (a test harness) through single flight', async () => {
     const release: Array<() => void> = []
@@ -319,25 +327,6 @@ describe('orcCache with the real @middy/core', () => {
     release[0]?.()
     expect(await Promise.all([first, second])).toEqual(['shared', 'shared'])
     expect(calls).toBe(1)
-  })
-
-  it('answers the response when a cacheable function throws, stores nothing, and logs it once', async () => {
-    const logger = quietLogger()
-    let calls = 0
-    const handler = middy(async () => `run ${++calls}`).use(
-      orcCache({
-        ...plain,
-        key: 'pathParameters.id',
-        cacheable: () => {
-          throw new Error('bug in the predicate')
-        },
-        logger,
-      }),
-    )
-    expect(await handler(itemEvent('1'), lambdaContext())).toBe('run 1')
-    expect(await handler(itemEvent('1'), lambdaContext())).toBe('run 2')
-    expect(logger.warn).toHaveBeenCalledTimes(1)
-    expect(String(logger.warn.mock.calls[0]?.[0])).toMatch(/storing a response failed/)
   })
 
   it('passes a safe method it does not cache (OPTIONS) through without invalidating', async () => {
