@@ -2,7 +2,7 @@ import middy from '@middy/core'
 import type { ALBEvent, APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { orcCache } from '../../src/index.js'
-import { lambdaContext, loadEvent } from '../helpers/events.js'
+import { authorizedRestEvent, lambdaContext, loadEvent } from '../helpers/events.js'
 
 type HttpResponse = {
   statusCode: number
@@ -267,12 +267,7 @@ describe('hits', () => {
 })
 
 describe('authenticated requests', () => {
-  const v1 = (principalId: string) => {
-    const event = loadEvent<APIGatewayProxyEvent>('apigw-request')
-    event.httpMethod = 'GET'
-    event.requestContext.authorizer = { principalId }
-    return event
-  }
+  const v1 = authorizedRestEvent
 
   it('never serve one principal the entry stored for another (v1 authorizer)', async () => {
     const h = middy(async (event: APIGatewayProxyEvent) =>

@@ -13,7 +13,7 @@ import type {
 import { describe, expect, it, vi } from 'vitest'
 import { type OrcCacheOptions, orcCache } from '../../src/cache/index.js'
 import type { SharedRecord } from '../../src/cache/tier.js'
-import { httpApiEvent, lambdaContext, loadEvent } from '../helpers/events.js'
+import { authorizedRestEvent, httpApiEvent, lambdaContext } from '../helpers/events.js'
 import { type MemoryTier, memoryTier } from '../helpers/memory-tier.js'
 
 type Result = APIGatewayProxyStructuredResultV2
@@ -104,22 +104,22 @@ describe('records in the shared tier', () => {
     expect(tier.records.size).toBe(0)
   })
 
-  it('an entry kept in memory only for stale-if-error (no freshness left) is not written there', async () => {
+  it('an entry with less than 1 ms of freshness left when written is kept in memory, not sent (PX ≥ 1)', async () => {
     const tier = memoryTier()
-    const env = environment(tier, { staleIfError: 60_000 }, { 'cache-control': 'max-age=0' })
+    // ttl 1 ms: by the time the write starts, a fraction of a millisecond is left.
+    const env = environment(tier, { ttl: 1 }, {})
+    // The driver loads on the first invocation; the second writes in its own after hook.
+    await env.invoke('/warm')
+    const sets = tier.calls.set ?? 0
     await env.invoke('/s')
+    expect(env.cache.stats().stores).toBe(2)
     await sleep(1)
-    expect(tier.calls.set ?? 0).toBe(0)
+    expect(tier.calls.set ?? 0).toBe(sets)
   })
 })
 
 describe('authenticated requests with shared-when-public, across tiers', () => {
-  const v1 = (principalId: string) => {
-    const event = loadEvent<APIGatewayProxyEvent>('apigw-request')
-    event.httpMethod = 'GET'
-    event.requestContext.authorizer = { principalId }
-    return event
-  }
+  const v1 = authorizedRestEvent
   const sharing = (tier: MemoryTier, cacheControl: string) => {
     let runs = 0
     const handler = middy<APIGatewayProxyEvent, Result>()

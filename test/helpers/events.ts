@@ -5,7 +5,7 @@
  * them too.
  */
 import { fileURLToPath } from 'node:url'
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda'
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda'
 import albLambdaTargetRequestHeadersOnly from '../fixtures/aws-events/alb-lambda-target-request-headers-only.json' with {
   type: 'json',
 }
@@ -92,5 +92,13 @@ export const httpApiEvent = (
   if (Object.keys(query).length > 0) event.queryStringParameters = query
   else delete event.queryStringParameters
   event.headers = { ...event.headers, ...headers }
+  return event
+}
+
+/** A REST API (v1) GET of AWS's sample, authorized for `principalId` by a Lambda authorizer. */
+export const authorizedRestEvent = (principalId: string): APIGatewayProxyEvent => {
+  const event = loadEvent<APIGatewayProxyEvent>('apigw-request')
+  event.httpMethod = 'GET'
+  event.requestContext.authorizer = { principalId }
   return event
 }
