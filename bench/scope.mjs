@@ -8,7 +8,10 @@
  * - warm: one scan (fresh inspector session, read, roots built) of a module with 50
  *   top-level variables, CommonJS and ES module, timed in this process;
  * - fresh processes, one per sample: discovery (inspector loaded, script URLs taken,
- *   functions followed) and the first scan. With `targets` the first scan discovers; in
+ *   functions followed, files' plans read, first full reads) and the first scan. The
+ *   reader discovers on its own at the first turn of the event loop after it is created:
+ *   with `targets`, the time of that turn is the discovery column, and a first scan in
+ *   the same turn as the creation (no turn in between) pays for discovery itself; in
  *   Lambda (found from LAMBDA_TASK_ROOT and _HANDLER through Middy's wrapper) discovery
  *   runs right after the handler module has loaded, before the first invocation.
  *
@@ -99,6 +102,8 @@ const warmCase = (id, label, load) => ({
 /** Roots that are not functions (function-valued variables are roots for their own properties). */
 const dataRoots = (roots) => roots.filter(({ value }) => typeof value !== 'function').length
 
+const turn = () => new Promise((done) => setImmediate(done))
+
 const timed = async (work) => {
   const t0 = performance.now()
   const result = await work()
@@ -107,17 +112,20 @@ const timed = async (work) => {
 
 /**
  * In a child process (a fresh process): times discovery and the first scan, prints JSON.
- * `targets`: outside Lambda, the first scan discovers. `lambda`: discovery runs right
- * after the handler module has loaded (as `prepare()`, which the reader schedules on its
- * own in Lambda), then the first invocation's scan.
+ * `targets`: outside Lambda, the reader discovers at the next turn of the event loop, on
+ * its own (timed: that turn); `targets-same-turn`: the first scan comes before the loop
+ * turns, and discovers. `lambda`: discovery runs right after the handler module has
+ * loaded (as `prepare()`, which the reader schedules on its own in Lambda), then the
+ * first invocation's scan.
  */
 const firstScans = async (mode) => {
-  if (mode === 'targets') {
+  if (mode.startsWith('targets')) {
     const module = await loadEsm()
     module.handler(event)
     const provider = createScopeRoots({ targets: [module], logOnce, env: {} })
+    const discovery = mode === 'targets' ? await timed(turn) : { ms: 0 }
     const first = await timed(() => [...provider()])
-    return { discovery: 0, first: first.ms, roots: dataRoots(first.result) }
+    return { discovery: discovery.ms, first: first.ms, roots: dataRoots(first.result) }
   }
   const file = `lambda/${process.env._HANDLER.split('.')[0]}.mjs`
   const module = await import(pathToFileURL(join(work, file)).href)
@@ -155,7 +163,12 @@ const main = async () => {
 
   const lambdaEnv = (name) => ({ LAMBDA_TASK_ROOT: join(work, 'lambda'), _HANDLER: name })
   const first = [
-    ['targets (ES module, 50 variables): the first scan discovers', 'targets', {}, VARIABLES],
+    [
+      'targets (ES module, 50 variables), discovered at the next loop turn',
+      'targets',
+      {},
+      VARIABLES,
+    ],
     ['Middy handler found from _HANDLER', 'lambda', lambdaEnv('index.handler'), 2],
     [
       'the same, with Powertools Logger, Tracer, Metrics loaded',
@@ -172,13 +185,21 @@ const main = async () => {
   })
   const stat = (values) => `${median(values).toFixed(2)} / ${Math.max(...values).toFixed(2)}`
   console.log(`\nFresh processes (${FIRST_SAMPLES} each), ms as median / max:`)
-  console.log('| case | discovery at init (off the request path) | first scan | roots |')
+  // Not a target: what a first scan pays when it comes before the loop has turned once.
+  const sameTurn = {
+    label: 'targets as above, the first scan in the turn that created the reader: it discovers',
+    samples: sampleFirstScans('targets-same-turn'),
+    expected: VARIABLES,
+  }
+  console.log(
+    '| case | discovery ahead: at the next loop turn, in Lambda at init (off the request path) | first scan | roots |',
+  )
   console.log('|---|---:|---:|---:|')
-  for (const { label, samples, expected } of first) {
+  for (const { label, samples, expected } of [...first, sameTurn]) {
     const discovery = samples.map((sample) => sample.discovery)
     const firstScan = samples.map((sample) => sample.first)
     console.log(
-      `| ${label} | ${label.startsWith('targets') ? '-' : stat(discovery)} | ${stat(firstScan)} | ${expected} |`,
+      `| ${label} | ${samples === sameTurn.samples ? '-' : stat(discovery)} | ${stat(firstScan)} | ${expected} |`,
     )
   }
 
@@ -186,15 +207,23 @@ const main = async () => {
   const firstScan = Math.max(
     ...first.map(({ samples }) => median(samples.map((sample) => sample.first))),
   )
+  const sameTurnScan = median(sameTurn.samples.map((sample) => sample.first))
   const targets = [
     [`warm scan of ${VARIABLES} variables ≤ 1 ms`, warm <= 1e6, formatNs(warm)],
-    ['first scan ≤ 10 ms (median, worst case)', firstScan <= 10, `${firstScan.toFixed(2)} ms`],
+    [
+      'first scan ≤ 10 ms, discovered ahead (median, worst case)',
+      firstScan <= 10,
+      `${firstScan.toFixed(2)} ms`,
+    ],
   ]
   console.log('\nTargets:')
   for (const [label, met, actual] of targets) {
     console.log(`  ${met ? 'MET   ' : 'MISSED'}  ${label}: ${actual}`)
     if (!met) process.exitCode = 1
   }
+  console.log(
+    `  (not a target: a first scan in the same turn as the reader's creation, which discovers: ${sameTurnScan.toFixed(2)} ms)`,
+  )
 }
 
 if (process.argv[2] === 'first') console.log(JSON.stringify(await firstScans(process.argv[3])))

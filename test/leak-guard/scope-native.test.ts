@@ -23,6 +23,13 @@ const NODE_MAJOR = Number(process.versions.node.split('.')[0])
 
 interface Report {
   roots: { label: string; value: unknown }[]
+  /** Calls for the scripts' URLs (discovery) at creation, at the next turn, at the first scan. */
+  atCreation?: number
+  atTurn?: number
+  atScan?: number
+  /** Labels of a scan taken while the target module was still being evaluated. */
+  early?: string[]
+  whileLoading?: number
   warnings?: string[]
   logs: { code: string; message: string }[]
   heapBefore?: number
@@ -189,6 +196,40 @@ describe(`scope reader under plain Node ${process.version}`, () => {
     })
     expect(roots).toEqual([])
     expect(logs.map(({ code }) => code)).toEqual(['scope-inspector-denied'])
+  })
+
+  test('with targets, discovery runs at the next turn of the loop, not in the first scan', () => {
+    const { roots, logs, atCreation, atTurn, atScan } = run([
+      'targetsAhead',
+      join(FIXTURES, 'esm/handler.mjs'),
+    ])
+    expect(logs).toEqual([])
+    // Nothing while the reader is created; discovery (the scripts' URLs) at the next turn;
+    // the first invocation's scan only reads.
+    expect({ atCreation, atTurn, atScan }).toEqual({ atCreation: 0, atTurn: 1, atScan: 0 })
+    expect(roots).toContainEqual({
+      label: 'module test/leak-guard/scope-fixtures/esm/handler.mjs: creditCard',
+      value: CARD,
+    })
+    expect(roots).toContainEqual({
+      label: 'module test/leak-guard/scope-fixtures/esm/store.mjs: lastEmail',
+      value: EMAIL,
+    })
+  })
+
+  test('a target module still being evaluated is read whole once it has loaded', () => {
+    const { roots, logs, early, whileLoading } = run([
+      'evaluating',
+      join(FIXTURES, 'esm/evaluating.mjs'),
+    ])
+    expect(logs).toEqual([])
+    const file = 'module test/leak-guard/scope-fixtures/esm/evaluating.mjs'
+    // While it loads, `handler` is not initialised: its closure cannot be read yet.
+    expect(early?.some((label) => label.includes('makeHandler'))).toBe(false)
+    // Nor is discovery taken ahead while it loads (it would miss `handler`).
+    expect(whileLoading).toBe(0)
+    // Once loaded, its exports are collected again, and `handler`'s closure is read.
+    expect(roots).toContainEqual({ label: `${file} › makeHandler: lastCard`, value: CARD })
   })
 
   test('a provider that is never called loads nothing', () => {

@@ -121,6 +121,32 @@ export const functionsIn = (value: unknown, depth = 2): AnyFunction[] => {
 }
 
 /**
+ * The export names of a module: `Object.keys`, except for an ES module namespace, whose
+ * `Object.keys` throws while one of its bindings is not yet initialised.
+ */
+const exportNames = (moduleExports: object): string[] =>
+  isModuleNamespaceObject(moduleExports)
+    ? Reflect.ownKeys(moduleExports).filter((key) => typeof key === 'string')
+    : Object.keys(moduleExports)
+
+/**
+ * Whether `value` is an ES module namespace whose module is still being evaluated (a
+ * top-level `await` not yet settled, an import cycle): a binding not yet initialised
+ * throws when read. Its exports are not all known yet.
+ */
+export const isEvaluating = (value: unknown): boolean => {
+  if (typeof value !== 'object' || value === null || !isModuleNamespaceObject(value)) return false
+  return exportNames(value).some((key) => {
+    try {
+      Reflect.get(value, key)
+      return false
+    } catch {
+      return true
+    }
+  })
+}
+
+/**
  * The functions a module exports (a CommonJS `exports`, an ES module namespace, or a
  * function) or a `targets` entry holds. Exports are read the way the Lambda runtime
  * reads the handler, through getters if need be: esbuild's CommonJS output exports
@@ -130,7 +156,7 @@ export const exportedFunctions = (moduleExports: unknown): AnyFunction[] => {
   if (typeof moduleExports !== 'object' || moduleExports === null || isProxy(moduleExports)) {
     return functionsIn(moduleExports)
   }
-  return Object.keys(moduleExports)
+  return exportNames(moduleExports)
     .slice(0, MAX_ENTRIES)
     .flatMap((key) => {
       try {

@@ -17,6 +17,7 @@ import {
   discoverTargets,
   type Excluded,
   exportedFunctions,
+  isEvaluating,
   libraryExports,
   loadModuleExports,
   locateHandler,
@@ -55,7 +56,8 @@ export interface ScopeRootsOptions {
    * Find the code to read on its own: the handler module named by `LAMBDA_TASK_ROOT` and
    * `_HANDLER`, then, from it and from `targets`, the first-party functions their scopes
    * refer to (through Middy's wrapper to the user's handler and the modules it uses).
-   * Default `true`. Cost: once, at the first scan (a few ms).
+   * Default `true`. Cost: once (a few ms, more with much code loaded), ahead of the first
+   * scan when the loop turns before it (see {@link createScopeRoots}), else at the first scan.
    */
   discover?: boolean
   /** Where the "inspector unavailable" notice goes, once. */
@@ -124,7 +126,9 @@ export interface ScopeRoots extends RootProvider {
   readonly hidden: HiddenReader
   /**
    * Finds the code to read now (loading the inspector) rather than at the first scan.
-   * In Lambda it runs on its own, right after the handler module has loaded.
+   * It runs on its own at the first turn of the event loop after the provider is created:
+   * in Lambda, right after the handler module has loaded; elsewhere, when `targets` are
+   * given.
    */
   prepare(): Promise<void>
   /** How many targets have their rebound variables read through getters now (`./live.ts`). */
@@ -133,9 +137,14 @@ export interface ScopeRoots extends RootProvider {
 
 /**
  * Returns the root provider that gives the engine the module-level variables of the
- * user's code. Outside Lambda nothing is loaded or connected before the provider is
- * first called. In Lambda (`_HANDLER` set), discovery is scheduled for right after the
- * handler module has finished loading, so that it is done before the first invocation.
+ * user's code. Nothing is loaded or connected while the provider is being created: the
+ * discovery (the inspector loaded, the scripts' URLs taken, the plans of the files read,
+ * the first full reads and any getters made: `prepare`) is scheduled for the first turn
+ * of the event loop after it, so that the first scan finds it done. In Lambda (`_HANDLER`
+ * set) that is right after the handler module has finished loading; elsewhere it is
+ * scheduled when `targets` are given (a scan before that turn discovers, as does one
+ * while a target module is still being evaluated: its exports are not all known yet).
+ * Without either, there is nothing to read.
  */
 export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
   const env = options.env ?? process.env
@@ -165,8 +174,10 @@ export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
 
   const collectSeeds = (): Seed[] => {
     const collected: Seed[] = []
-    seeds = collected
     for (const target of options.targets ?? []) addSeeds(collected, target, true)
+    // A target module still being evaluated: its exports are collected again at the next scan.
+    if (options.targets?.some(isEvaluating)) return collected
+    seeds = collected
     const handler = env._HANDLER
     const file = settings.follow && handler ? locateHandler(root, handler) : undefined
     if (file === undefined) return collected
@@ -374,9 +385,11 @@ export const createScopeRoots = (options: ScopeRootsOptions): ScopeRoots => {
     })
   }
 
-  if (settings.follow && env._HANDLER) {
+  if ((settings.follow && env._HANDLER) || (options.targets?.length ?? 0) > 0) {
     // Created while the handler module is still being evaluated: wait for the loop to turn.
     setImmediate(() => {
+      // A target module still being evaluated (a top-level await): the first scan discovers.
+      if (options.targets?.some(isEvaluating)) return
       prepare().catch((error: unknown) =>
         options.logOnce('scope-discovery', 'cannot find the module-level variables to read', {
           error: String(error),

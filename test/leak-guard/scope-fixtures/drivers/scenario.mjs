@@ -19,12 +19,59 @@ const report = (roots, extra = {}) =>
     }),
   )
 
+/** The inspector methods posted from now on, in order (every session of the process). */
+const recordPosts = () => {
+  const posted = []
+  const { Session } = process.getBuiltinModule('node:inspector')
+  const post = Session.prototype.post
+  Session.prototype.post = function (method, ...rest) {
+    posted.push(method)
+    return post.call(this, method, ...rest)
+  }
+  return posted
+}
+const turn = () => new Promise((done) => setImmediate(done))
+/** How many times V8's best-effort coverage (the scripts' URLs: discovery) was asked for. */
+const coverageCalls = (posted) =>
+  posted.filter((method) => method === 'Profiler.getBestEffortCoverage').length
+
 const scenarios = {
   // Read the module given on the command line through the `targets` option.
   async targets() {
     const module = await import(pathToFileURL(modulePath).href)
     await module.handler(event)
     report(createScopeRoots({ targets: [module], logOnce, env: {} })())
+  },
+  // `targets`, with a turn of the event loop between the reader's creation and its first
+  // scan: the inspector calls of discovery during that turn, and those of the first scan.
+  async targetsAhead() {
+    const module = await import(pathToFileURL(modulePath).href)
+    await module.handler(event)
+    const posted = recordPosts()
+    const provider = createScopeRoots({ targets: [module], logOnce, env: {} })
+    const atCreation = coverageCalls(posted)
+    await turn()
+    const atTurn = coverageCalls(posted) - atCreation
+    const roots = provider()
+    report(roots, { atCreation, atTurn, atScan: coverageCalls(posted) - atCreation - atTurn })
+  },
+  // A module that creates a reader of its own namespace while it is still being evaluated
+  // (a top-level await between its exports, esm/evaluating.mjs), scans at once, then
+  // finishes loading over several turns of the loop.
+  async evaluating() {
+    const posted = recordPosts()
+    let provider
+    let early
+    let atEarlyScan
+    globalThis[Symbol.for('middy-orc.test.evaluating')] = (namespace) => {
+      provider = createScopeRoots({ targets: [namespace], logOnce, env: {} })
+      early = provider().map(({ label }) => label)
+      atEarlyScan = coverageCalls(posted)
+    }
+    const module = await import(pathToFileURL(modulePath).href)
+    const whileLoading = coverageCalls(posted) - atEarlyScan
+    await module.handler(event)
+    report(provider(), { early, whileLoading })
   },
   // Find the handler from LAMBDA_TASK_ROOT and _HANDLER (set by the caller), as in Lambda.
   async discover() {
