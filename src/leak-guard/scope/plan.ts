@@ -32,19 +32,43 @@ export interface SourcePlan {
 const UNKNOWN: SourcePlan = { referenced: undefined, assigned: undefined }
 
 /**
- * One token at a time (sticky): blanks, comments, a name, a private name, a number, a
- * punctuator of more than one character, or any other single character (quotes, `/`,
- * braces: handled by {@link tokenize}).
+ * The scanner reads characters by code, with no regular expression on its common paths:
+ * a large regular expression costs milliseconds the first time it runs (V8 interprets it
+ * before compiling it), and the plan is made once per file, at discovery. Only a regular
+ * expression literal in the source is matched with one ({@link REGEX}).
  */
-const TOKEN =
-  /(\s+)|(\/\/[^\n]*|\/\*[\s\S]*?\*\/)|([A-Za-z_$\u0080-\uffff][\w$\u0080-\uffff]*)|(#[A-Za-z_$\u0080-\uffff][\w$\u0080-\uffff]*)|(\d[\w.]*(?:[eE][+-]\d+)?|\.\d\w*)|(>>>=|\.\.\.|===|!==|\*\*=|<<=|>>=|>>>|&&=|\|\|=|\?\?=|=>|==|!=|<=|>=|&&|\|\||\?\?|\?\.(?!\d)|\+\+|--|\+=|-=|\*=|%=|&=|\|=|\^=|\*\*|<<|>>)|([\s\S])/y
-const STRING: Readonly<Record<string, RegExp>> = {
-  "'": /'(?:[^'\\\n]|\\[\s\S])*'/y,
-  '"': /"(?:[^"\\\n]|\\[\s\S])*"/y,
-}
-/** A template's text up to its end or its next substitution. */
-const TEMPLATE_TEXT = /(?:[^`\\$]|\\[\s\S]|\$(?!\{))*/y
 const REGEX = /\/(?:[^\\/[\n]|\\.|\[(?:[^\]\\\n]|\\.)*\])+\/[\w$]*/y
+/** Punctuators of more than one character, by length; `/=` is the division's. */
+const PUNCTUATORS = [
+  new Set(['>>>=']),
+  new Set(['...', '===', '!==', '**=', '<<=', '>>=', '>>>', '&&=', '||=', '??=']),
+  new Set('=> == != <= >= && || ?? ?. ++ -- += -= *= %= &= |= ^= ** << >>'.split(' ')),
+]
+const NEWLINE = 10
+const BACKSLASH = 92
+
+/** JavaScript's white space and line terminators (`\s`), as character codes. */
+const isBlank = (c: number): boolean =>
+  c === 32 ||
+  (c >= 9 && c <= 13) ||
+  (c >= 128 &&
+    (c === 0xa0 ||
+      c === 0x1680 ||
+      (c >= 0x2000 && c <= 0x200a) ||
+      c === 0x2028 ||
+      c === 0x2029 ||
+      c === 0x202f ||
+      c === 0x205f ||
+      c === 0x3000 ||
+      c === 0xfeff))
+const isDigit = (c: number): boolean => c >= 48 && c <= 57
+/** `[A-Za-z_$]`, and any code unit from U+0080 (names may hold any letter). */
+const isNameStart = (c: number): boolean =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36 || c >= 128
+/** `\w`. */
+const isWordChar = (c: number): boolean =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || isDigit(c) || c === 95
+const isNamePart = (c: number): boolean => isWordChar(c) || c === 36 || c >= 128
 const ASSIGNMENTS = new Set([
   '=',
   '+=',
@@ -106,74 +130,117 @@ export const tokenize = (source: string): Token[] => {
     if (last.name) return BEFORE_EXPRESSION.has(last.text)
     return !VALUE_ENDS.has(last.text)
   }
-  /** Consumes what `pattern` matches at `i`, or throws when it does not match. */
-  const consume = (pattern: RegExp): void => {
-    pattern.lastIndex = i
-    if (!pattern.test(source)) throw new Lost()
-    i = pattern.lastIndex
+  /** The index after the characters from `from` that `test` accepts. */
+  const skip = (from: number, test: (c: number) => boolean): number => {
+    let j = from
+    while (j < n && test(source.charCodeAt(j))) j++
+    return j
+  }
+  /** Past a string literal opened at `i` (no line break unless escaped), or throws. */
+  const string = (quote: number): void => {
+    let j = i + 1
+    for (;;) {
+      if (j >= n) throw new Lost()
+      const c = source.charCodeAt(j)
+      if (c === quote) break
+      if (c === NEWLINE) throw new Lost()
+      j += c === BACKSLASH ? 2 : 1
+    }
+    i = j + 1
+    tokens.push({ text: '""', name: false })
   }
   /** From inside a template's text: to its end, or into a substitution (pushed). */
   const templateText = (): void => {
-    consume(TEMPLATE_TEXT)
-    if (source[i] === '`') {
-      i++
-      tokens.push({ text: '""', name: false })
-    } else if (source[i] === '$') {
-      i += 2
-      templates.push(0)
-    } else throw new Lost()
+    for (;;) {
+      if (i >= n) throw new Lost()
+      const c = source.charCodeAt(i)
+      if (c === 96) {
+        i++
+        tokens.push({ text: '""', name: false })
+        return
+      }
+      if (c === 36 && source.charCodeAt(i + 1) === 123) {
+        i += 2
+        templates.push(0)
+        return
+      }
+      // An escape takes the next character, whatever it is (a lone `\` at the end: lost).
+      if (c === BACKSLASH && i + 1 >= n) throw new Lost()
+      i += c === BACKSLASH ? 2 : 1
+    }
   }
   while (i < n) {
-    TOKEN.lastIndex = i
-    const match = TOKEN.exec(source) as RegExpExecArray
-    const [text, blank, comment, name, privateName, number, punctuator] = match
-    if (blank !== undefined || comment !== undefined) {
-      if (comment?.startsWith('/*') && !comment.endsWith('*/')) throw new Lost()
-      i = TOKEN.lastIndex
-    } else if (name !== undefined) {
-      tokens.push({ text: name, name: true })
-      i = TOKEN.lastIndex
-    } else if (privateName !== undefined) {
+    const c = source.charCodeAt(i)
+    const ch = source[i] as string
+    if (isBlank(c)) {
+      i = skip(i + 1, isBlank)
+    } else if (ch === '/' && source[i + 1] === '/') {
+      const end = source.indexOf('\n', i)
+      i = end < 0 ? n : end
+    } else if (ch === '/' && source[i + 1] === '*') {
+      const end = source.indexOf('*/', i + 2)
+      if (end < 0) throw new Lost() // an unterminated comment
+      i = end + 2
+    } else if (isNameStart(c)) {
+      const end = skip(i + 1, isNamePart)
+      tokens.push({ text: source.slice(i, end), name: true })
+      i = end
+    } else if (ch === '#' && i + 1 < n && isNameStart(source.charCodeAt(i + 1))) {
       // A private name (`#field`) is a property, never a variable.
-      tokens.push({ text: '.', name: false }, { text: privateName.slice(1), name: false })
-      i = TOKEN.lastIndex
-    } else if (number !== undefined) {
+      const end = skip(i + 2, isNamePart)
+      tokens.push({ text: '.', name: false }, { text: source.slice(i + 1, end), name: false })
+      i = end
+    } else if (isDigit(c) || (ch === '.' && isDigit(source.charCodeAt(i + 1)))) {
+      i = skip(i + 1, isDigit(c) ? (d) => isWordChar(d) || d === 46 : isWordChar)
       tokens.push({ text: '0', name: false })
-      i = TOKEN.lastIndex
-    } else if (punctuator !== undefined) {
-      tokens.push({ text: punctuator, name: false })
-      i = TOKEN.lastIndex
-    } else if (text === "'" || text === '"') {
-      consume(STRING[text] as RegExp)
-      tokens.push({ text: '""', name: false })
-    } else if (text === '`') {
+    } else if (ch === "'" || ch === '"') {
+      string(c)
+    } else if (ch === '`') {
       i++
       templateText()
-    } else if (text === '/') {
-      if (source[i + 1] === '*') throw new Lost() // an unterminated comment
+    } else if (ch === '/') {
       if (regexAllowed()) {
-        consume(REGEX)
+        REGEX.lastIndex = i
+        if (!REGEX.test(source)) throw new Lost()
+        i = REGEX.lastIndex
         tokens.push({ text: '/re/', name: false })
       } else {
         const divide = source[i + 1] === '=' ? '/=' : '/'
         tokens.push({ text: divide, name: false })
         i += divide.length
       }
-    } else if (text === '}' && templates.length > 0 && templates[templates.length - 1] === 0) {
+    } else if (ch === '}' && templates.length > 0 && templates[templates.length - 1] === 0) {
       // The end of a template substitution: back into the template's text.
       templates.pop()
       i++
       templateText()
     } else {
-      if (templates.length > 0 && (text === '{' || text === '}')) {
-        templates.push((templates.pop() as number) + (text === '{' ? 1 : -1))
+      const punctuator = punctuatorAt(source, i)
+      if (punctuator !== undefined) {
+        tokens.push({ text: punctuator, name: false })
+        i += punctuator.length
+        continue
       }
-      tokens.push({ text: text as string, name: false })
+      if (templates.length > 0 && (ch === '{' || ch === '}')) {
+        templates.push((templates.pop() as number) + (ch === '{' ? 1 : -1))
+      }
+      tokens.push({ text: ch, name: false })
       i++
     }
   }
   if (templates.length > 0) throw new Lost()
   return tokens
+}
+
+/** The longest punctuator of more than one character at `i` (`?.` not before a digit). */
+const punctuatorAt = (source: string, i: number): string | undefined => {
+  for (const [k, set] of PUNCTUATORS.entries()) {
+    const text = source.slice(i, i + 4 - k)
+    if (!set.has(text)) continue
+    if (text === '?.' && isDigit(source.charCodeAt(i + 2))) return undefined
+    return text
+  }
+  return undefined
 }
 
 const isProperty = (tokens: readonly Token[], k: number): boolean => {
