@@ -98,17 +98,20 @@ export interface LeakGuardOptions {
    * not on `globalThis`, through Node's in-process inspector: the handler named by
    * `LAMBDA_TASK_ROOT` and `_HANDLER` is found, and followed through Middy's wrapper into
    * first-party code. Reported as `module src/pay.js: creditCard`. Env `LEAK_GUARD_SCOPE`.
-   * Default `true`. Cost: about 0.2 ms per check; the first check loads the inspector and
-   * discovers the modules (a few ms, more with much code loaded; in Lambda done at init).
+   * Default `true`. Cost: about 0.2 ms per check; loading the inspector and discovering
+   * the modules costs 20-40 ms once (more with much code loaded), at the first turn of the
+   * event loop after the guard's runtime has loaded: in Lambda during init, elsewhere when
+   * `targets` are given (a first check in that very turn discovers itself).
    * Module variables your code rebinds are read through getters when the guard is bundled
-   * into the same file; making them enables the debugger once (10-30 ms: in Lambda at
-   * init, elsewhere at the loop turn after the first check).
+   * into the same file; making them enables the debugger once (10-30 ms: with discovery
+   * when it runs ahead, else at the loop turn after the first check).
    */
   scope?: boolean
   /**
    * Functions or modules (ES module namespaces, CommonJS `exports`) whose module-level
    * variables to read besides those found from the Lambda handler; outside Lambda (tests,
-   * local runs) the only way in. Default none.
+   * local runs) the only way in. Default none. Cost: see `scope` (their discovery runs at
+   * the first turn of the event loop after the guard's runtime has loaded).
    */
   targets?: readonly unknown[]
   /**

@@ -250,12 +250,14 @@ export const discoverTargets = (
           : scriptPath(inspector.scriptUrl(reading.scriptId))
       const firstParty = path !== undefined && isFirstParty(path, root)
       const file = path === undefined ? '(unknown script)' : relative(root, path) || path
-      if ((firstParty || explicit.has(fn)) && adds(reading)) {
-        if (files.has(file) || files.size < settings.maxModules) {
-          files.add(file)
-          targets.push(path === undefined ? { fn, file } : { fn, file, path })
-          covered.push(reading)
-        }
+      if (
+        (firstParty || explicit.has(fn)) &&
+        adds(reading) &&
+        (files.has(file) || files.size < settings.maxModules)
+      ) {
+        files.add(file)
+        targets.push(path === undefined ? { fn, file } : { fn, file, path })
+        covered.push(reading)
       }
       const hops = firstParty ? 0 : foreignHops + 1
       if (!settings.follow || hops > MAX_FOREIGN_HOPS) return

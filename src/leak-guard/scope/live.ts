@@ -134,7 +134,8 @@ export const liveRequestOf = (
 const list = (names: readonly string[]) => `[${names.join(', ')}]`
 
 /**
- * Makes the getters of `requests` in one call of the probe (the debugger enabled once);
+ * Makes the getters of `requests` (at least one) in one call of the probe (the debugger
+ * enabled once);
  * `undefined` for each that could not be made, throws, or finds other objects than its
  * anchors. The caller checks their values against a full read taken right after.
  */
@@ -142,7 +143,6 @@ export const createLiveScopes = (
   inspector: ScopeInspector,
   requests: readonly LiveRequest[],
 ): (LiveScope | undefined)[] => {
-  if (requests.length === 0) return []
   const expressions = requests.map(
     ({ names, anchors }) => `[() => ${list(anchors.map(([name]) => name))}, () => ${list(names)}]`,
   )

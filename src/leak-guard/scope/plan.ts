@@ -259,8 +259,8 @@ export const namesOf = (
   referenced: Set<string>,
   assigned: Set<string>,
 ): boolean => {
-  /** Index of the opener of each bracket, by the index of its closer. */
-  const openers: number[] = []
+  /** Index of the opener of each bracket, by the index of its closer (none: unbalanced). */
+  const openers: (number | undefined)[] = []
   /** Index of the innermost bracket open at each token (-1: the top level). */
   const enclosing: number[] = []
   const stack: number[] = []
@@ -268,10 +268,7 @@ export const namesOf = (
     enclosing[k] = stack[stack.length - 1] ?? -1
     if (token.name) return
     if (token.text === '[' || token.text === '{' || token.text === '(') stack.push(k)
-    else if (CLOSERS[token.text] !== undefined) {
-      const opener = stack.pop()
-      if (opener !== undefined) openers[k] = opener
-    }
+    else if (CLOSERS[token.text] !== undefined) openers[k] = stack.pop()
   })
   /**
    * Where statements run once, when the module loads: the top level (-1) and the bodies
@@ -359,9 +356,9 @@ export const planOf = (source: string, regions: BundleRegions | undefined): Sour
       if (!namesOf(tokenize(text), referenced, assigned)) return UNKNOWN
     }
     return { referenced, assigned }
-  } catch (error) {
-    if (error instanceof Lost) return UNKNOWN
-    throw error
+  } catch {
+    // Lost: the scan gave up (nothing else is thrown: it is bounded and without recursion).
+    return UNKNOWN
   }
 }
 
