@@ -44,6 +44,8 @@ const PUNCTUATORS = [
   new Set(['...', '===', '!==', '**=', '<<=', '>>=', '>>>', '&&=', '||=', '??=']),
   new Set('=> == != <= >= && || ?? ?. ++ -- += -= *= %= &= |= ^= ** << >>'.split(' ')),
 ]
+/** The characters a punctuator of more than one character starts with. */
+const PUNCTUATOR_STARTS = '=!<>&|?*+-%^.'
 const NEWLINE = 10
 const BACKSLASH = 92
 
@@ -130,10 +132,10 @@ export const tokenize = (source: string): Token[] => {
     if (last.name) return BEFORE_EXPRESSION.has(last.text)
     return !VALUE_ENDS.has(last.text)
   }
-  /** The index after the characters from `from` that `test` accepts. */
-  const skip = (from: number, test: (c: number) => boolean): number => {
+  /** The index after the name characters from `from`. */
+  const nameEnd = (from: number): number => {
     let j = from
-    while (j < n && test(source.charCodeAt(j))) j++
+    while (j < n && isNamePart(source.charCodeAt(j))) j++
     return j
   }
   /** Past a string literal opened at `i` (no line break unless escaped), or throws. */
@@ -173,7 +175,8 @@ export const tokenize = (source: string): Token[] => {
     const c = source.charCodeAt(i)
     const ch = source[i] as string
     if (isBlank(c)) {
-      i = skip(i + 1, isBlank)
+      i++
+      while (i < n && isBlank(source.charCodeAt(i))) i++
     } else if (ch === '/' && source[i + 1] === '/') {
       const end = source.indexOf('\n', i)
       i = end < 0 ? n : end
@@ -182,16 +185,19 @@ export const tokenize = (source: string): Token[] => {
       if (end < 0) throw new Lost() // an unterminated comment
       i = end + 2
     } else if (isNameStart(c)) {
-      const end = skip(i + 1, isNamePart)
+      const end = nameEnd(i + 1)
       tokens.push({ text: source.slice(i, end), name: true })
       i = end
     } else if (ch === '#' && i + 1 < n && isNameStart(source.charCodeAt(i + 1))) {
       // A private name (`#field`) is a property, never a variable.
-      const end = skip(i + 2, isNamePart)
+      const end = nameEnd(i + 2)
       tokens.push({ text: '.', name: false }, { text: source.slice(i + 1, end), name: false })
       i = end
     } else if (isDigit(c) || (ch === '.' && isDigit(source.charCodeAt(i + 1)))) {
-      i = skip(i + 1, isDigit(c) ? (d) => isWordChar(d) || d === 46 : isWordChar)
+      // `\d[\w.]*` or `\.\d\w*`: a leading dot is the only one.
+      const dots = isDigit(c)
+      i++
+      while (i < n && (isWordChar(source.charCodeAt(i)) || (dots && source[i] === '.'))) i++
       tokens.push({ text: '0', name: false })
     } else if (ch === "'" || ch === '"') {
       string(c)
@@ -215,7 +221,7 @@ export const tokenize = (source: string): Token[] => {
       i++
       templateText()
     } else {
-      const punctuator = punctuatorAt(source, i)
+      const punctuator = PUNCTUATOR_STARTS.includes(ch) ? punctuatorAt(source, i) : undefined
       if (punctuator !== undefined) {
         tokens.push({ text: punctuator, name: false })
         i += punctuator.length
