@@ -264,4 +264,53 @@ describe('leakGuard with @middy/core and AWS sample events', () => {
       { where: 'globalThis.audit.card', requestId: 'req-1', foundBy: 'req-2', phase: 'start' },
     ])
   })
+
+  test.each([
+    ['setImmediate', 'setImmediate'],
+    ['setInterval', 'setInterval \\(1000 ms\\)'],
+  ])('a %s left running is reported as pending, by its kind', async (kind, what) => {
+    const { found, options } = collect()
+    const keep = (value: unknown) => value
+    const timers: Array<ReturnType<typeof setInterval>> = []
+    const handler = middy(async (event: { body: string }) => {
+      const { card } = JSON.parse(event.body)
+      // Still pending when the handler returns: an immediate runs after the response's
+      // microtasks (the guard's `after` among them), the interval in a second.
+      if (kind === 'setImmediate') setImmediate(() => keep(card))
+      else timers.push(setInterval(() => keep(card), 1_000))
+      return { statusCode: 202 }
+    }).use(leakGuard(options))
+    try {
+      await handler(apiEvent({ card: CARD_A }), context('req-1'))
+    } finally {
+      for (const timer of timers) clearInterval(timer)
+    }
+    expect(found.map((f) => [f.kind, f.where, f.value])).toEqual([
+      [
+        'pending',
+        expect.stringMatching(
+          new RegExp(
+            `^pending ${what} created at test/leak-guard/guard\\.test\\.ts:\\d+:\\d+\\.callback\\[\\[closure\\]\\]\\.card$`,
+          ),
+        ),
+        '411111******1111',
+      ],
+    ])
+  })
+
+  test('an id longer than a safe integer, kept as a BigInt, is found; its nearest double is another number', async () => {
+    const { found, options } = collect()
+    // An odd integer between 2^54 and 2^55, made at run time: no double holds it exactly.
+    const id = (2n ** 54n + 2n * BigInt(Math.floor(Math.random() * 2 ** 40)) + 1n).toString()
+    const handler = middy(async (event: { body: string }) => {
+      const { orderId } = JSON.parse(event.body)
+      g.appState = { exact: BigInt(orderId), rounded: Number(orderId) }
+      return { statusCode: 200 }
+    }).use(leakGuard(options))
+    await handler(apiEvent({ orderId: id }), context('req-1'))
+    expect(BigInt(Number(id))).not.toBe(BigInt(id))
+    expect(found.map((f) => [f.where, f.field])).toEqual([
+      ['globalThis.appState.exact', 'body.orderId'],
+    ])
+  })
 })
