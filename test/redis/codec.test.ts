@@ -142,6 +142,31 @@ describe('entry codec', () => {
   })
 })
 
+describe('entry codec, a response whose body travels apart', () => {
+  it('reads it cut anywhere inside its body length field as a miss, never a throw', () => {
+    const body = 'x'.repeat(10)
+    const bytes = encodeEntry(
+      {
+        kind: KIND_HTTP,
+        value: { statusCode: 200, body },
+        storedAt: 1,
+        expiresAt: 2,
+        shareable: false,
+        etag: undefined,
+        vary: undefined,
+      },
+      1e6,
+    ) as Buffer
+    // The record ends with the body's 4-byte length, then the body itself.
+    const lengthAt = bytes.length - body.length - 4
+    expect(bytes.readUInt32LE(lengthAt)).toBe(body.length)
+    expect(decodeEntry(bytes)).toMatchObject({ value: { statusCode: 200, body } })
+    for (let cut = lengthAt; cut < lengthAt + 4; cut++) {
+      expect(decodeEntry(bytes.subarray(0, cut))).toBeUndefined()
+    }
+  })
+})
+
 describe('entry codec bounds', () => {
   const base: SharedEntry = {
     kind: KIND_PLAIN,
