@@ -110,7 +110,7 @@ describe('orcCache with Powertools Logger, Metrics and Tracer', () => {
       let letGo: (() => void) | undefined
       tier.release = (key, token) => {
         if (!holdRelease) return release(key, token)
-        return new Promise<boolean>((resolve) => {
+        return new Promise<boolean | undefined>((resolve) => {
           letGo = () => resolve(release(key, token))
         })
       }
