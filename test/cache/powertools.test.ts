@@ -153,6 +153,54 @@ describe('orcCache with Powertools Logger, Metrics and Tracer', () => {
     }
   })
 
+  it('a stale answer that cannot be completed (a cleanup entry that throws when read): the error goes on', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'performance'] })
+    try {
+      const warnings: string[] = []
+      let calls = 0
+      let broken = false
+      const handler = middy(async () => {
+        if (++calls > 1) throw new Error('backend down')
+        return { statusCode: 200, body: 'ok' }
+      })
+        .use({
+          // A middleware before orcCache that left its cleanup behind an accessor that throws.
+          before: (request) => {
+            if (!broken) return
+            Object.defineProperty(request.internal, 'powertools-for-aws.metrics', {
+              enumerable: true,
+              get: () => {
+                throw new RangeError('token=abc123 expired')
+              },
+            })
+          },
+        })
+        .use(
+          orcCache({
+            ttl: 1_000,
+            staleIfError: 60_000,
+            logger: { warn: (message: string) => warnings.push(message) },
+          }),
+        )
+      const event = () => loadEvent<APIGatewayProxyEventV2>('apigw-v2-request-no-authorizer')
+      await handler(event(), lambdaContext())
+      vi.advanceTimersByTime(2_000)
+      broken = true
+      // Not a stale answer served part-way: the handler's error, as the line logged says.
+      await expect(handler(event(), lambdaContext())).rejects.toThrow('backend down')
+      expect(warnings).toEqual([
+        'orcCache: serving a stale entry failed (RangeError); the error went on',
+      ])
+      // Without the broken entry, the next failure is answered stale.
+      broken = false
+      expect(await handler(event(), lambdaContext())).toMatchObject({
+        headers: { 'x-orc-cache': 'STALE' },
+      })
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('serves the hit when a Powertools cleanup throws (Metrics with throwOnEmptyMetrics, none added)', async () => {
     const metrics = new Metrics({ namespace: 'orc', serviceName: 'orc' })
     // The miss publishes its metric (one line of EMF on stdout); the hit has none to publish.
