@@ -196,7 +196,9 @@ describe('walk finds tokens wherever state can hold them', () => {
   test('array holes never reach the prototype chain; setter-only elements run nothing', () => {
     const calls: string[] = []
     // A hole under a prototype that is a Proxy, and one under an inherited index getter.
-    const trapped: unknown[] = [SECRET, , SECRET]
+    const trapped: unknown[] = []
+    trapped[0] = SECRET
+    trapped[2] = SECRET
     Object.setPrototypeOf(
       trapped,
       new Proxy(Array.prototype, {
