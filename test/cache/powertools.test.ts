@@ -21,6 +21,16 @@ afterEach(() => {
   vi.restoreAllMocks()
 })
 
+/** Powertools Metrics whose publishing is counted and prints nothing. */
+const quietMetrics = () => {
+  const metrics = new Metrics({ namespace: 'orc', serviceName: 'orc' })
+  const publish = vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => {
+    metrics.clearMetrics()
+    return metrics
+  })
+  return { metrics, publish }
+}
+
 describe('orcCache with Powertools Logger, Metrics and Tracer', () => {
   it('flushes metrics and resets logger keys on a hit, as on a miss', async () => {
     const logger = new Logger({ serviceName: 'orc', logLevel: 'SILENT' })
@@ -68,11 +78,7 @@ describe('orcCache with Powertools Logger, Metrics and Tracer', () => {
   it('flushes metrics when a failure is answered with a stale entry', async () => {
     vi.useFakeTimers({ toFake: ['Date', 'performance'] })
     try {
-      const metrics = new Metrics({ namespace: 'orc', serviceName: 'orc' })
-      const publish = vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => {
-        metrics.clearMetrics()
-        return metrics
-      })
+      const { metrics, publish } = quietMetrics()
       let calls = 0
       const handler = middy(async () => {
         if (++calls > 1) throw new Error('backend down')
@@ -98,11 +104,7 @@ describe('orcCache with Powertools Logger, Metrics and Tracer', () => {
   it('a stale answer with a shared tier: the invocation ends once the cleanups ran and its lease is released', async () => {
     vi.useFakeTimers({ toFake: ['Date', 'performance'] })
     try {
-      const metrics = new Metrics({ namespace: 'orc', serviceName: 'orc' })
-      const publish = vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => {
-        metrics.clearMetrics()
-        return metrics
-      })
+      const { metrics, publish } = quietMetrics()
       // The tier holds the second invocation's release until the test lets it go.
       const tier = memoryTier()
       const release = tier.release
