@@ -36,10 +36,10 @@ const ENV_INTERVAL_MS = 50
 /** All of globalThis's keys are listed at most this often (see `globalKeys`). */
 const GLOBALS_INTERVAL_MS = 50
 
-const propertyIsEnumerable = Object.prototype.propertyIsEnumerable
+const enumerableCheck = Object.prototype.propertyIsEnumerable
 /** Whether an own key is enumerable (`propertyIsEnumerable`, captured). */
 const isEnumerable = (object: object, key: PropertyKey): boolean =>
-  Reflect.apply(propertyIsEnumerable, object, [key]) as boolean
+  Reflect.apply(enumerableCheck, object, [key]) as boolean
 
 /** Lambda's longest timeout: the deadline of an invocation whose context does not say. */
 const MAX_INVOCATION_MS = 15 * 60_000
