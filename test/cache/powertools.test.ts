@@ -15,10 +15,21 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { orcCache } from '../../src/index.js'
 import { lambdaContext, loadEvent } from '../helpers/events.js'
+import { memoryTier } from '../helpers/memory-tier.js'
 
 afterEach(() => {
   vi.restoreAllMocks()
 })
+
+/** Powertools Metrics whose publishing is counted and prints nothing. */
+const quietMetrics = () => {
+  const metrics = new Metrics({ namespace: 'orc', serviceName: 'orc' })
+  const publish = vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => {
+    metrics.clearMetrics()
+    return metrics
+  })
+  return { metrics, publish }
+}
 
 describe('orcCache with Powertools Logger, Metrics and Tracer', () => {
   it('flushes metrics and resets logger keys on a hit, as on a miss', async () => {
@@ -67,11 +78,7 @@ describe('orcCache with Powertools Logger, Metrics and Tracer', () => {
   it('flushes metrics when a failure is answered with a stale entry', async () => {
     vi.useFakeTimers({ toFake: ['Date', 'performance'] })
     try {
-      const metrics = new Metrics({ namespace: 'orc', serviceName: 'orc' })
-      const publish = vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => {
-        metrics.clearMetrics()
-        return metrics
-      })
+      const { metrics, publish } = quietMetrics()
       let calls = 0
       const handler = middy(async () => {
         if (++calls > 1) throw new Error('backend down')
@@ -89,6 +96,108 @@ describe('orcCache with Powertools Logger, Metrics and Tracer', () => {
       expect(stale.headers).toMatchObject({ 'x-orc-cache': 'STALE' })
       // logMetrics' onError is skipped by the early answer; orcCache ran its cleanup instead.
       expect(publish).toHaveBeenCalledTimes(2)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('a stale answer with a shared tier: the invocation ends once the cleanups ran and its lease is released', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'performance'] })
+    try {
+      const { metrics, publish } = quietMetrics()
+      // The tier holds the second invocation's release until the test lets it go.
+      const tier = memoryTier()
+      const release = tier.release
+      let holdRelease = false
+      let letGo: (() => void) | undefined
+      tier.release = (key, token) => {
+        if (!holdRelease) return release(key, token)
+        return new Promise<boolean | undefined>((resolve) => {
+          letGo = () => resolve(release(key, token))
+        })
+      }
+      let calls = 0
+      const handler = middy(async () => {
+        if (++calls > 1) throw new Error('backend down')
+        return { statusCode: 200, body: 'ok' }
+      })
+        .use(logMetrics(metrics))
+        .use(
+          orcCache({
+            ttl: 1_000,
+            staleIfError: 60_000,
+            shared: tier,
+            syncInterval: 0,
+            logger: { warn: vi.fn() },
+          }),
+        )
+      const event = () => loadEvent<APIGatewayProxyEventV2>('apigw-v2-request-no-authorizer')
+      await handler(event(), lambdaContext())
+      expect(tier.calls).toMatchObject({ lease: 1, release: 1, set: 1 })
+      vi.advanceTimersByTime(2_000)
+      // Expired in both tiers: a miss there too, a lease taken, and the handler fails.
+      holdRelease = true
+      let ended = false
+      const second = handler(event(), lambdaContext()).then((response) => {
+        ended = true
+        return response as { headers?: Record<string, string> }
+      })
+      await vi.waitFor(() => expect(letGo).toBeDefined())
+      await new Promise((resolve) => setImmediate(resolve))
+      // The stale answer is ready and metrics flushed, but the release is still on its way.
+      expect(publish).toHaveBeenCalledTimes(2)
+      expect(ended).toBe(false)
+      letGo?.()
+      expect((await second).headers).toMatchObject({ 'x-orc-cache': 'STALE' })
+      expect(tier.calls).toMatchObject({ lease: 2, release: 2, set: 1 })
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('a stale answer that cannot be completed (a cleanup entry that throws when read): the error goes on', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'performance'] })
+    try {
+      const warnings: string[] = []
+      let calls = 0
+      let broken = false
+      const handler = middy(async () => {
+        if (++calls > 1) throw new Error('backend down')
+        return { statusCode: 200, body: 'ok' }
+      })
+        .use({
+          // A middleware before orcCache that left its cleanup behind an accessor that throws.
+          before: (request) => {
+            if (!broken) return
+            Object.defineProperty(request.internal, 'powertools-for-aws.metrics', {
+              enumerable: true,
+              get: () => {
+                throw new RangeError('token=abc123 expired')
+              },
+            })
+          },
+        })
+        .use(
+          orcCache({
+            ttl: 1_000,
+            staleIfError: 60_000,
+            logger: { warn: (message: string) => warnings.push(message) },
+          }),
+        )
+      const event = () => loadEvent<APIGatewayProxyEventV2>('apigw-v2-request-no-authorizer')
+      await handler(event(), lambdaContext())
+      vi.advanceTimersByTime(2_000)
+      broken = true
+      // Not a stale answer served part-way: the handler's error, as the line logged says.
+      await expect(handler(event(), lambdaContext())).rejects.toThrow('backend down')
+      expect(warnings).toEqual([
+        'orcCache: serving a stale entry failed (RangeError); the error went on',
+      ])
+      // Without the broken entry, the next failure is answered stale.
+      broken = false
+      expect(await handler(event(), lambdaContext())).toMatchObject({
+        headers: { 'x-orc-cache': 'STALE' },
+      })
     } finally {
       vi.useRealTimers()
     }

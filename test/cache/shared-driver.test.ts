@@ -118,6 +118,61 @@ describe('records in the shared tier', () => {
   })
 })
 
+describe('HTTP entries read from the shared tier', () => {
+  it('answer a conditional request by their Last-Modified: 304 when not modified since', async () => {
+    const tier = memoryTier()
+    const lastModified = new Date(Date.now() - 3_600_000).toUTCString()
+    const headers = { 'cache-control': 'max-age=60', 'last-modified': lastModified }
+    await environment(tier, {}, headers).invoke('/doc')
+    let runs = 0
+    const handler = middy<APIGatewayProxyEventV2, Result>()
+      .use(orcCache<APIGatewayProxyEventV2, Result>({ shared: tier, logger: { warn: () => {} } }))
+      .handler(async () => ({ statusCode: 200, headers, body: `fresh ${++runs}` }))
+    const since = (date: string) =>
+      handler(
+        httpApiEvent('GET', '/doc', { headers: { 'if-modified-since': date } }),
+        lambdaContext(),
+      ) as Promise<Result>
+    // Read from the shared tier (this environment's memory is empty), then from memory.
+    expect(await since(lastModified)).toMatchObject({
+      statusCode: 304,
+      body: '',
+      headers: { 'x-orc-cache': 'HIT-SHARED' },
+    })
+    const earlier = new Date(Date.now() - 7_200_000).toUTCString()
+    expect(await since(earlier)).toMatchObject({ statusCode: 200, body: '/doc 1' })
+    expect(runs).toBe(0)
+  })
+
+  it('a Vary marker found for a request that is not HTTP is a miss, read once: the handler runs', async () => {
+    const tier = memoryTier()
+    // One function invoked both through an HTTP API and directly, keyed by the same field.
+    const make = () => {
+      let runs = 0
+      const handler = middy(async () => ({
+        statusCode: 200,
+        headers: { 'cache-control': 'max-age=60', vary: 'accept-language' },
+        body: `run ${++runs}`,
+      })).use(orcCache({ key: 'rawPath', shared: tier, syncInterval: 0 }))
+      return { handler, runs: () => runs }
+    }
+    const http = make()
+    await http.handler(
+      httpApiEvent('GET', '/v', { headers: { 'accept-language': 'en' } }),
+      lambdaContext(),
+    )
+    expect([...tier.records.values()].map((record) => record.kind).sort()).toEqual([1, 2])
+    const direct = make()
+    const reads = tier.calls.get ?? 0
+    expect(await direct.handler({ rawPath: '/v' }, lambdaContext())).toMatchObject({
+      body: 'run 1',
+    })
+    expect(direct.runs()).toBe(1)
+    // The marker, and no variant: a direct invocation selects none.
+    expect(tier.calls.get).toBe(reads + 1)
+  })
+})
+
 describe('authenticated requests with shared-when-public, across tiers', () => {
   const v1 = authorizedRestEvent
   const sharing = (tier: MemoryTier, cacheControl: string) => {

@@ -174,10 +174,11 @@ describe('never harmful', () => {
 })
 
 describe('intended state', () => {
-  test('ignore: a global name, a watch name, a path prefix', async () => {
+  test('ignore: a global name, a watch name, a path prefix (its properties and its items)', async () => {
     const sessions = new Map<string, unknown>()
     const cacheHolder = {
       keep: {} as Record<string, unknown>,
+      recent: [] as unknown[],
       report: {} as Record<string, unknown>,
     }
     const found: LeakFinding[] = []
@@ -186,6 +187,7 @@ describe('intended state', () => {
       g.lastCard = card
       sessions.set('s', email)
       cacheHolder.keep.email = email
+      cacheHolder.recent.push(email)
       cacheHolder.report.email = email
       return { statusCode: 200 }
     }).use(
@@ -193,7 +195,7 @@ describe('intended state', () => {
         logger: quiet,
         onLeak: (f) => void found.push(f),
         watch: { sessions, holder: cacheHolder },
-        ignore: ['lastCard', 'sessions', 'holder.keep'],
+        ignore: ['lastCard', 'sessions', 'holder.keep', 'holder.recent'],
       }),
     )
     await handler(apiEvent({ card: CARD_A, email: EMAIL }), context('req-1'))

@@ -14,7 +14,9 @@ const collect = () => {
 }
 
 afterEach(() => {
-  deleteGlobals('lastCard', 'appState', 'audit', 'leakTestCache')
+  deleteGlobals('lastCard', 'appState', 'audit', 'leakTestCache', 'hiddenCard', 'hiddenAtInit')
+  Reflect.deleteProperty(globalThis, Symbol.for('leak-test.card'))
+  vi.useRealTimers()
   vi.unstubAllEnvs()
   vi.restoreAllMocks()
 })
@@ -263,5 +265,106 @@ describe('leakGuard with @middy/core and AWS sample events', () => {
     expect((error as LeakError).findings).toMatchObject([
       { where: 'globalThis.audit.card', requestId: 'req-1', foundBy: 'req-2', phase: 'start' },
     ])
+  })
+
+  test.each([
+    ['setImmediate', 'setImmediate'],
+    ['setInterval', 'setInterval \\(1000 ms\\)'],
+  ])('a %s left running is reported as pending, by its kind', async (kind, what) => {
+    const { found, options } = collect()
+    const keep = (value: unknown) => value
+    const timers: Array<ReturnType<typeof setInterval>> = []
+    const handler = middy(async (event: { body: string }) => {
+      const { card } = JSON.parse(event.body)
+      // Still pending when the handler returns: an immediate runs after the response's
+      // microtasks (the guard's `after` among them), the interval in a second.
+      if (kind === 'setImmediate') setImmediate(() => keep(card))
+      else timers.push(setInterval(() => keep(card), 1_000))
+      return { statusCode: 202 }
+    }).use(leakGuard(options))
+    try {
+      await handler(apiEvent({ card: CARD_A }), context('req-1'))
+    } finally {
+      for (const timer of timers) clearInterval(timer)
+    }
+    expect(found.map((f) => [f.kind, f.where, f.value])).toEqual([
+      [
+        'pending',
+        expect.stringMatching(
+          new RegExp(
+            `^pending ${what} created at test/leak-guard/guard\\.test\\.ts:\\d+:\\d+\\.callback\\[\\[closure\\]\\]\\.card$`,
+          ),
+        ),
+        '411111******1111',
+      ],
+    ])
+  })
+
+  test('an id longer than a safe integer, kept as a BigInt, is found; its nearest double is another number', async () => {
+    const { found, options } = collect()
+    // An odd integer between 2^54 and 2^55, made at run time: no double holds it exactly.
+    const id = (2n ** 54n + 2n * BigInt(Math.floor(Math.random() * 2 ** 40)) + 1n).toString()
+    const handler = middy(async (event: { body: string }) => {
+      const { orderId } = JSON.parse(event.body)
+      g.appState = { exact: BigInt(orderId), rounded: Number(orderId) }
+      return { statusCode: 200 }
+    }).use(leakGuard(options))
+    await handler(apiEvent({ orderId: id }), context('req-1'))
+    expect(BigInt(Number(id))).not.toBe(BigInt(id))
+    expect(found.map((f) => [f.where, f.field])).toEqual([
+      ['globalThis.appState.exact', 'body.orderId'],
+    ])
+  })
+
+  describe('globals defined out of sight of a plain listing', () => {
+    const hide = (name: string, value: unknown) =>
+      Object.defineProperty(globalThis, name, { value, writable: true, configurable: true })
+
+    test('a symbol-keyed global, and a non-enumerable one that existed at init, are searched at every check', async () => {
+      hide('hiddenAtInit', { card: undefined })
+      const { found, options } = collect()
+      const handler = middy(async (event: { body: string }) => {
+        const { card } = JSON.parse(event.body)
+        ;(g.hiddenAtInit as { card?: string }).card = card.number
+        Reflect.set(globalThis, Symbol.for('leak-test.card'), card.number)
+        return { statusCode: 200 }
+      }).use(leakGuard(options))
+      // Time stands still: the start lists every key of globalThis, the end only the cheap way.
+      vi.useFakeTimers({ toFake: ['performance'] })
+      await handler(apiEvent({ card: { number: CARD_A } }), context('req-1'))
+      expect(found.map((f) => [f.where, f.kind, f.requestId, f.phase]).sort()).toEqual([
+        ['globalThis.hiddenAtInit.card', 'persisted', 'req-1', 'end'],
+        ['globalThis[Symbol(leak-test.card)]', 'new-global', 'req-1', 'end'],
+      ])
+    })
+
+    test('a non-enumerable global defined by an invocation is found by the next full listing, and names that invocation', async () => {
+      const { found, options } = collect()
+      let define = false
+      const handler = middy(async (event: { body: string }) => {
+        const body = JSON.parse(event.body)
+        if (define) hide('hiddenCard', body.card.number)
+        if (body.payment !== undefined) g.hiddenCard = body.payment.card // stays non-enumerable
+        return { statusCode: 200 }
+      }).use(leakGuard(options))
+      vi.useFakeTimers({ toFake: ['performance'] })
+      await handler(apiEvent({ card: { number: CARD_B } }), context('req-1'))
+      define = true
+      await handler(apiEvent({ card: { number: CARD_A } }), context('req-2'))
+      define = false
+      await handler(apiEvent({}), context('req-3'))
+      expect(found).toEqual([])
+      vi.advanceTimersByTime(50)
+      await handler(apiEvent({}), context('req-4'))
+      expect(found.map((f) => [f.where, f.kind, f.requestId, f.foundBy, f.phase])).toEqual([
+        ['globalThis.hiddenCard', 'new-global', 'req-2', 'req-4', 'start'],
+      ])
+      // Known now: searched at every check, so a write is found at the end of its invocation.
+      await handler(apiEvent({ payment: { card: CARD_B } }), context('req-5'))
+      expect(found.map((f) => [f.where, f.field, f.requestId, f.foundBy, f.phase])).toEqual([
+        ['globalThis.hiddenCard', 'body.card.number', 'req-2', 'req-4', 'start'],
+        ['globalThis.hiddenCard', 'body.payment.card', 'req-5', 'req-5', 'end'],
+      ])
+    })
   })
 })

@@ -193,6 +193,48 @@ describe('walk finds tokens wherever state can hold them', () => {
     expect(find({ sparse }).where).toEqual(['state.sparse[3]'])
   })
 
+  test('array holes never reach the prototype chain; setter-only elements run nothing', () => {
+    const calls: string[] = []
+    // A hole under a prototype that is a Proxy, and one under an inherited index getter.
+    const trapped: unknown[] = []
+    trapped[0] = SECRET
+    trapped[2] = SECRET
+    Object.setPrototypeOf(
+      trapped,
+      new Proxy(Array.prototype, {
+        getOwnPropertyDescriptor: (target, key) => {
+          calls.push(`trap ${String(key)}`)
+          return Reflect.getOwnPropertyDescriptor(target, key)
+        },
+        get: (target, key, receiver) => {
+          calls.push(`get ${String(key)}`)
+          return Reflect.get(target, key, receiver)
+        },
+      }),
+    )
+    class Inherited extends Array<unknown> {}
+    Object.defineProperty(Inherited.prototype, 1, {
+      get: () => {
+        calls.push('inherited getter')
+        return SECRET
+      },
+    })
+    const inherited = new Inherited(3)
+    inherited[2] = SECRET
+    const setterOnly: unknown[] = [SECRET]
+    Object.defineProperty(setterOnly, 1, {
+      set: () => calls.push('setter'),
+      enumerable: true,
+    })
+    expect(find({ trapped, inherited, setterOnly }).where).toEqual([
+      'state.trapped[0]',
+      'state.trapped[2]',
+      'state.inherited[2]',
+      'state.setterOnly[0]',
+    ])
+    expect(calls).toEqual([])
+  })
+
   test('an orcCache store (branded) is walked through its entries and marked as cached', () => {
     const store = new LRUCache<string, object>({ max: 10 })
     Object.defineProperty(store, ORC_CACHE_BRAND, { value: true })

@@ -57,6 +57,17 @@ const entry: fc.Arbitrary<SharedEntry> = fc
 const asSent = (value: unknown): unknown =>
   value === undefined ? undefined : JSON.parse(JSON.stringify(value))
 
+/** An HTTP response record with nothing else set, as the L1 would hand it over. */
+const httpEntry = (value: object): SharedEntry => ({
+  kind: KIND_HTTP,
+  value,
+  storedAt: 1,
+  expiresAt: 2,
+  shareable: false,
+  etag: undefined,
+  vary: undefined,
+})
+
 describe('entry codec', () => {
   it('round-trips every entry', () => {
     fc.assert(
@@ -71,18 +82,7 @@ describe('entry codec', () => {
 
   it('keeps a response’s key order when its body travels apart', () => {
     const value = { statusCode: 200, body: '{"a":"b"}', headers: { x: '1' } }
-    const bytes = encodeEntry(
-      {
-        kind: KIND_HTTP,
-        value,
-        storedAt: 1,
-        expiresAt: 2,
-        shareable: false,
-        etag: undefined,
-        vary: undefined,
-      },
-      1e6,
-    ) as Buffer
+    const bytes = encodeEntry(httpEntry(value), 1e6) as Buffer
     expect(Object.keys(decodeEntry(bytes)?.value as object)).toEqual([
       'statusCode',
       'body',
@@ -93,15 +93,7 @@ describe('entry codec', () => {
   })
 
   it('refuses an entry over the size limit, counting every encoded byte', () => {
-    const make = (body: string): SharedEntry => ({
-      kind: KIND_HTTP,
-      value: { statusCode: 200, body },
-      storedAt: 1,
-      expiresAt: 2,
-      shareable: false,
-      etag: undefined,
-      vary: undefined,
-    })
+    const make = (body: string): SharedEntry => httpEntry({ statusCode: 200, body })
     const size = (encodeEntry(make('é'.repeat(100)), 1e6) as Buffer).length
     expect(encodeEntry(make('é'.repeat(100)), size)).toBeInstanceOf(Buffer)
     expect(encodeEntry(make('é'.repeat(100)), size - 1)).toBe('too-large')
@@ -139,6 +131,20 @@ describe('entry codec', () => {
         if (position < 2) expect(altered).toBeUndefined()
       }),
     )
+  })
+})
+
+describe('entry codec, a response whose body travels apart', () => {
+  it('reads it cut anywhere inside its body length field as a miss, never a throw', () => {
+    const body = 'x'.repeat(10)
+    const bytes = encodeEntry(httpEntry({ statusCode: 200, body }), 1e6) as Buffer
+    // The record ends with the body's 4-byte length, then the body itself.
+    const lengthAt = bytes.length - body.length - 4
+    expect(bytes.readUInt32LE(lengthAt)).toBe(body.length)
+    expect(decodeEntry(bytes)).toMatchObject({ value: { statusCode: 200, body } })
+    for (let cut = lengthAt; cut < lengthAt + 4; cut++) {
+      expect(decodeEntry(bytes.subarray(0, cut))).toBeUndefined()
+    }
   })
 })
 

@@ -185,6 +185,17 @@ describe.each(kinds)(
       expect(await store.sync(1)).toEqual({ generation: 3, floor: 2, entries: [['k:/one', 3]] })
     })
 
+    it('reads a log and a generation sent as status replies as it reads bulk strings', async () => {
+      // A proxy may answer with simple strings; some libraries give those as strings.
+      const status = (text: string) => `+${text}\r\n`
+      replies = {
+        ZRANGEBYSCORE: `*4\r\n${['k:/one', '3', '#', '3'].map(status).join('')}`,
+        'EVAL invalidate': status('5'),
+      }
+      expect(await store.sync(1)).toEqual({ generation: 3, floor: 0, entries: [['k:/one', 3]] })
+      expect(await store.invalidate(['k:/one'])).toBe(5)
+    })
+
     it.each([
       ['a string that is not a number', '$3\r\nabc\r\n'],
       ['a fraction', '$3\r\n1.5\r\n'],
