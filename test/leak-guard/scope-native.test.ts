@@ -27,6 +27,8 @@ interface Report {
   atCreation?: number
   atTurn?: number
   atScan?: number
+  atHidden?: number
+  privates?: [string, unknown][][]
   /** Labels of a scan taken while the target module was still being evaluated. */
   early?: string[]
   whileLoading?: number
@@ -199,14 +201,21 @@ describe(`scope reader under plain Node ${process.version}`, () => {
   })
 
   test('with targets, discovery runs at the next turn of the loop, not in the first scan', () => {
-    const { roots, logs, atCreation, atTurn, atScan } = run([
+    const { roots, logs, atCreation, atTurn, atScan, atHidden, privates } = run([
       'targetsAhead',
       join(FIXTURES, 'esm/handler.mjs'),
     ])
     expect(logs).toEqual([])
     // Nothing while the reader is created; discovery (the scripts' URLs) at the next turn;
-    // the first invocation's scan only reads.
-    expect({ atCreation, atTurn, atScan }).toEqual({ atCreation: 0, atTurn: 1, atScan: 0 })
+    // the first invocation's scan only reads, and so does the walk's first read of private
+    // fields: the scripts' URLs found by discovery are remembered across sessions.
+    expect({ atCreation, atTurn, atScan, atHidden }).toEqual({
+      atCreation: 0,
+      atTurn: 1,
+      atScan: 0,
+      atHidden: 0,
+    })
+    expect(privates).toEqual([[['#card', CARD]]])
     expect(roots).toContainEqual({
       label: 'module test/leak-guard/scope-fixtures/esm/handler.mjs: creditCard',
       value: CARD,

@@ -78,11 +78,12 @@ export interface ScopeInspector {
     isDependency: ScriptTest,
   ): HiddenReading
   /**
-   * The URL (or path) of a script, by id. The first call asks for V8's best-effort
-   * coverage (a few ms), which lists the scripts that still hold compiled code. A
-   * script whose code V8 has flushed (functions not run for a while) is missing from
-   * it; the first such miss asks the debugger for every script instead (about 10 ms
-   * for a hundred scripts; enabled for that one call and disabled again).
+   * The URL (or path) of a script, by id, remembered across sessions. The first script
+   * not known yet in a session asks for V8's best-effort coverage (a walk of the heap:
+   * 5-10 ms, more with more code loaded), which lists the scripts that still hold
+   * compiled code. A script whose code V8 has flushed (functions not run for a while)
+   * is missing from it; the first such miss asks the debugger for every script instead
+   * (about 10 ms for a hundred scripts; enabled for that one call and disabled again).
    */
   scriptUrl(scriptId: string): string | undefined
   /**
@@ -161,7 +162,13 @@ const scopeVariables = (wrapper: unknown): Record<string, unknown> => {
   return typeof object === 'object' && object !== null ? (object as Record<string, unknown>) : {}
 }
 
-const createScopeInspector = (session: Session): ScopeInspector => {
+/**
+ * Scripts' URLs by id, kept across sessions (a script id is never reused for another
+ * script in a process): what discovery learnt spares the checks after it the call.
+ */
+type ScriptUrls = Map<string, string>
+
+const createScopeInspector = (session: Session, urls: ScriptUrls): ScopeInspector => {
   const getProperties = (objectId: string) =>
     callSync<Runtime.GetPropertiesReturnType>((cb) =>
       // Objects found this way join the group of the object they were found in.
@@ -361,7 +368,8 @@ const createScopeInspector = (session: Session): ScopeInspector => {
     return { privates: privateSlots.map(resolve), closures, platformObjects, platformFns }
   }
 
-  let urls: Map<string, string> | undefined
+  /** In this session: the coverage asked for (fresh scripts), the debugger asked for. */
+  let covered = false
   let complete = false
 
   const coveredScripts = (): Map<string, string> => {
@@ -388,7 +396,10 @@ const createScopeInspector = (session: Session): ScopeInspector => {
   }
 
   const scriptUrl = (scriptId: string): string | undefined => {
-    urls ??= coveredScripts()
+    if (!urls.has(scriptId) && !covered) {
+      covered = true
+      for (const [id, url] of coveredScripts()) urls.set(id, url)
+    }
     if (!urls.has(scriptId) && !complete) {
       complete = true
       for (const [id, url] of debuggerScripts()) urls.set(id, url)
@@ -468,6 +479,7 @@ const loadInspector = (logOnce: LogOnce): InspectorModule | null => {
  */
 export const createInspectorAccess = (logOnce: LogOnce): InspectorAccess => {
   let inspector: InspectorModule | null | undefined
+  const urls: ScriptUrls = new Map()
   return (work) => {
     if (inspector === undefined) inspector = loadInspector(logOnce)
     if (inspector === null) return undefined
@@ -484,7 +496,7 @@ export const createInspectorAccess = (logOnce: LogOnce): InspectorAccess => {
       return undefined
     }
     try {
-      return work(createScopeInspector(session))
+      return work(createScopeInspector(session, urls))
     } finally {
       session.post('Runtime.releaseObjectGroup', { objectGroup: OBJECT_GROUP })
       session.disconnect()

@@ -53,7 +53,15 @@ const scenarios = {
     await turn()
     const atTurn = coverageCalls(posted) - atCreation
     const roots = provider()
-    report(roots, { atCreation, atTurn, atScan: coverageCalls(posted) - atCreation - atTurn })
+    const atScan = coverageCalls(posted) - atCreation - atTurn
+    // What the first check's walk then asks of the same inspector: an object's private
+    // fields (its class's script named, to tell Node's own classes from the user's).
+    class Account {
+      #card = event.card
+    }
+    const hidden = provider.hidden.read([new Account()], [])
+    const atHidden = coverageCalls(posted) - atCreation - atTurn - atScan
+    report(roots, { atCreation, atTurn, atScan, atHidden, privates: hidden?.privates })
   },
   // A module that creates a reader of its own namespace while it is still being evaluated
   // (a top-level await between its exports, esm/evaluating.mjs), scans at once, then
