@@ -13,7 +13,10 @@
  *   with `targets`, the time of that turn is the discovery column, and a first scan in
  *   the same turn as the creation (no turn in between) pays for discovery itself; in
  *   Lambda (found from LAMBDA_TASK_ROOT and _HANDLER through Middy's wrapper) discovery
- *   runs right after the handler module has loaded, before the first invocation.
+ *   runs right after the handler module has loaded, before the first invocation;
+ * - fresh processes: the whole first and second invocation of a Middy handler with
+ *   `leakGuard({ targets })` (engine loaded, two checks, the walk), once the engine has
+ *   loaded, and invoked at once (waiting for the engine, then discovering).
  *
  * Exits with code 1 when a target is missed.
  */
@@ -119,6 +122,22 @@ const timed = async (work) => {
  * first invocation's scan.
  */
 const firstScans = async (mode) => {
+  if (mode.startsWith('guard')) {
+    // The whole first invocation a user pays: Middy, leakGuard (its engine loaded with
+    // `import()`, two checks, the walk), the module read through `targets`.
+    const { leakGuard } = await importSource('leak-guard/index.ts')
+    const { default: middy } = await import('@middy/core')
+    const module = await loadEsm()
+    const handler = middy(module.handler).use(
+      leakGuard({ targets: [module], logger: { warn: () => undefined } }),
+    )
+    // The engine loads, and discovery runs ahead, while the first event is awaited.
+    if (mode === 'guard') await new Promise((done) => setTimeout(done, 200))
+    const context = (id) => ({ awsRequestId: id, getRemainingTimeInMillis: () => 30_000 })
+    const first = await timed(() => handler(event, context('bench-1')))
+    const second = await timed(() => handler({ card: '5500005555555559' }, context('bench-2')))
+    return { discovery: 0, first: first.ms, second: second.ms, roots: undefined }
+  }
   if (mode.startsWith('targets')) {
     const module = await loadEsm()
     module.handler(event)
@@ -201,6 +220,20 @@ const main = async () => {
     console.log(
       `| ${label} | ${samples === sameTurn.samples ? '-' : stat(discovery)} | ${stat(firstScan)} | ${expected} |`,
     )
+  }
+
+  // Not a target either: the whole first guarded invocation (two checks), and the second.
+  const guarded = [
+    ['leakGuard({ targets }) under Middy, the engine loaded 200 ms before', 'guard'],
+    ['the same, invoked at once (it waits for the engine, then discovers)', 'guard-at-once'],
+  ].map(([label, mode]) => ({ label, samples: sampleFirstScans(mode) }))
+  console.log(`\nWhole invocations (fresh processes, ${FIRST_SAMPLES} each), ms as median / max:`)
+  console.log('| case | first invocation | second invocation |')
+  console.log('|---|---:|---:|')
+  for (const { label, samples } of guarded) {
+    const firstCall = samples.map((sample) => sample.first)
+    const secondCall = samples.map((sample) => sample.second)
+    console.log(`| ${label} | ${stat(firstCall)} | ${stat(secondCall)} |`)
   }
 
   const warm = Math.max(...results.map((result) => result.median))
