@@ -1,4 +1,5 @@
 import middy from '@middy/core'
+import type { Context } from 'aws-lambda'
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { LeakError, type LeakFinding, leakGuard } from '../../src/leak-guard/index.js'
 import { apiEvent, CARD_A, CARD_B, context, deleteGlobals, EMAIL } from './helpers.js'
@@ -315,6 +316,38 @@ describe('leakGuard with @middy/core and AWS sample events', () => {
       ['globalThis.appState.exact', 'body.orderId'],
     ])
   })
+
+  test('invoked without a Lambda context (a local call): ids are made up, and leaks still found', async () => {
+    const { found, options } = collect()
+    const handler = middy(async (event: { body: string }) => {
+      const { card, email } = JSON.parse(event.body)
+      if (card !== undefined) g.lastCard = card.number
+      else g.appState = { email }
+      return { statusCode: 200 }
+    }).use(leakGuard(options))
+    await handler(apiEvent({ card: { number: CARD_A } }), {} as Context)
+    await handler(apiEvent({ email: EMAIL }), {} as Context)
+    expect(found.map((f) => [f.where, f.requestId, f.foundBy, f.phase])).toEqual([
+      ['globalThis.lastCard', 'local-1', 'local-1', 'end'],
+      ['globalThis.appState.email', 'local-2', 'local-2', 'end'],
+    ])
+  })
+
+  test.each(['warn', 'throw'] as const)(
+    'an event the guard cannot read (a Proxy whose traps throw), mode %s: answered, the failure logged once',
+    async (mode) => {
+      const { logged, options } = collect()
+      const handler = middy(async () => ({ statusCode: 200 })).use(leakGuard({ ...options, mode }))
+      const trap = () => {
+        throw new Error('hostile trap')
+      }
+      const hostile = new Proxy({}, { ownKeys: trap, get: trap, getOwnPropertyDescriptor: trap })
+      for (const id of ['req-1', 'req-2']) {
+        await expect(handler(hostile as never, context(id))).resolves.toEqual({ statusCode: 200 })
+      }
+      expect(logged).toEqual([['leakGuard: check failed (Error); the guard skipped it']])
+    },
+  )
 
   describe('globals defined out of sight of a plain listing', () => {
     const hide = (name: string, value: unknown) =>
