@@ -37,13 +37,15 @@ const CHILDREN = join(OUT, 'children')
 const IN_PROCESS = join(OUT, 'in-process')
 
 /**
- * What the suite reaches now over all processes, less a margin for paths that depend on
- * timing (a Redis reply racing its timeout, a lease wait) and are met in some runs only.
- * Measured on Node 24 on the merged code, 991 tests passing: 99.7 / 99.0 / 99.2 / 99.8
- * (the fleet's forked environments counted). The places still missed are listed in the
- * README ("Tests"); raise these as tests land, never lower.
+ * What the suite reaches now over all processes: every statement, branch, function and
+ * line of `src/` (Node 24, the merged code, 1013 tests), where no test can reach a place
+ * it says why at the line (`v8 ignore`). Functions must all run. The other three keep a
+ * margin of 0.1 point (3 or 4 places) for the one place known to be met in some runs
+ * only: a Vary marker already in memory that outlives the one just read from the shared
+ * tier (`src/cache/shared.ts`, `return held`; which test reaches it, and when, is not
+ * pinned down yet). Raise these as tests land, never lower.
  */
-const THRESHOLDS = { statements: 99.5, branches: 98.5, functions: 99, lines: 99.5 }
+const THRESHOLDS = { statements: 99.9, branches: 99.9, functions: 100, lines: 99.9 }
 
 const skipRun = process.argv.includes('--report-only')
 if (!skipRun) {
