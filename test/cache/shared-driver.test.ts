@@ -173,6 +173,44 @@ describe('HTTP entries read from the shared tier', () => {
   })
 })
 
+describe('Vary markers in both tiers', () => {
+  it('a marker in memory that outlives the one read from the shared tier is kept', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'performance'] })
+    try {
+      const tier = memoryTier()
+      let runs = 0
+      // French is never stored (no-store): its miss leaves the marker as it found it.
+      const handler = middy(async (event: APIGatewayProxyEventV2) => ({
+        statusCode: 200,
+        headers: {
+          'cache-control': event.headers['accept-language'] === 'fr' ? 'no-store' : 'max-age=60',
+          vary: 'accept-language',
+        },
+        body: `run ${++runs}`,
+      })).use(orcCache({ shared: tier, syncInterval: 0 }))
+      const get = async (language: string) => {
+        const event = httpApiEvent('GET', '/v', { headers: { 'accept-language': language } })
+        const result = (await handler(event, lambdaContext())) as Result
+        return [result.body, result.headers?.['x-orc-cache']]
+      }
+      expect(await get('en')).toEqual(['run 1', 'MISS'])
+      // Another environment has since written a marker for the same key that lives 20 s.
+      const [markerKey, marker] = [...tier.records].find(([, r]) => r.kind === 2) ?? []
+      tier.records.set(markerKey as string, {
+        ...(marker as SharedRecord),
+        expiresAt: Date.now() + 20_000,
+      })
+      // A variant this environment lacks: the marker is read from the tier again.
+      expect(await get('fr')).toEqual(['run 2', 'MISS'])
+      vi.advanceTimersByTime(30_000)
+      // Its own marker (60 s) still leads to the English variant in memory.
+      expect(await get('en')).toEqual(['run 1', 'HIT'])
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+})
+
 describe('authenticated requests with shared-when-public, across tiers', () => {
   const v1 = authorizedRestEvent
   const sharing = (tier: MemoryTier, cacheControl: string) => {
